@@ -1,0 +1,9 @@
+"""dlscratch: deep learning from scratch, in readable and tested NumPy.
+
+The names a reader types most often are importable from the top level, e.g.
+``from dlscratch import TwoLayerNet``.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
