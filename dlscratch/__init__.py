@@ -6,4 +6,6 @@ The names a reader types most often are importable from the top level, e.g.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from dlscratch.networks import Network, TwoLayerNet  # noqa: E402
+
+__all__ = ["__version__", "Network", "TwoLayerNet"]

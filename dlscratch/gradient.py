@@ -1,0 +1,236 @@
+"""Numerical differentiation and the gradient check (chapter 4 and 5).
+
+``numerical_diff`` and ``numerical_gradient`` are the textbook's central
+differences; ``gradient_check`` compares a network's backpropagation with them,
+either on every parameter entry or, for large networks, on a random sample of
+entries and directions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["numerical_diff", "numerical_gradient", "gradient_check", "GradientCheckResult"]
+
+
+def numerical_diff(f, x: float, h: float = 1e-4) -> float:
+    """Return the central difference ``(f(x + h) - f(x - h)) / (2h)``, an estimate of f'(x).
+
+    The central difference is accurate to O(h**2); the forward difference
+    ``(f(x + h) - f(x)) / h`` only to O(h).
+    """
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def numerical_gradient(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Return the gradient of ``f`` at ``x`` by central differences, one entry at a time.
+
+    Parameters
+    ----------
+    f : callable taking ``x`` and returning a float.  It may also ignore its
+        argument and read ``x`` through another reference (the textbook's
+        ``lambda W: net.loss(x, t)``): each entry of ``x`` is perturbed *in
+        place*, and restored exactly before the next one, even if ``f`` raises.
+    x : float array of any shape (float64 recommended: the step ``h`` is lost
+        in float32 rounding; the actual step taken is used as divisor)
+    h : float, the step
+
+    Returns
+    -------
+    float64 array shaped like ``x``
+    """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"x must be a floating-point ndarray, got {type(x).__name__} "
+                        f"{getattr(x, 'dtype', '')}")
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for idx in np.ndindex(x.shape):
+        original = x[idx]
+        try:
+            x[idx] = original + h
+            up = x[idx]
+            f_plus = f(x)
+            x[idx] = original - h
+            down = x[idx]
+            f_minus = f(x)
+        finally:
+            x[idx] = original
+        grad[idx] = (f_plus - f_minus) / (float(up) - float(down))
+    return grad
+
+
+# ---------------------------------------------------------------- gradient check
+
+@dataclass
+class _Row:
+    name: str
+    shape: tuple
+    checked: str
+    max_abs_error: float
+    max_rel_error: float
+    passed: bool
+
+
+class GradientCheckResult:
+    """The outcome of :func:`gradient_check`: one row per parameter, printable as a table.
+
+    Attributes
+    ----------
+    rows : list of rows with ``name``, ``shape``, ``checked`` (what was compared),
+        ``max_abs_error``, ``max_rel_error`` and ``passed``
+    tol : float, the relative-error tolerance
+    passed : bool, True if every parameter passed
+    """
+
+    def __init__(self, rows, tol: float):
+        self.rows = list(rows)
+        self.tol = tol
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.rows)
+
+    @property
+    def max_rel_error(self) -> dict[str, float]:
+        """Parameter name -> its largest relative error."""
+        return {r.name: r.max_rel_error for r in self.rows}
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __getitem__(self, name: str):
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def __str__(self) -> str:
+        header = ("param", "shape", "checked", "max abs err", "max rel err", "result")
+        body = [(r.name, str(r.shape), r.checked, f"{r.max_abs_error:.2e}",
+                 f"{r.max_rel_error:.2e}", "ok" if r.passed else "FAIL") for r in self.rows]
+        widths = [max(len(line[i]) for line in [header, *body]) for i in range(6)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+                 for line in [header, *body]]
+        verdict = "passed" if self.passed else "FAILED"
+        lines.append(f"gradient check {verdict} (relative error tolerance {self.tol:g})")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _relative_errors(analytic, numeric, floor):
+    """|a - n| / max(|a|, |n|, floor), entrywise."""
+    denom = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+    return np.abs(analytic - numeric) / denom
+
+
+def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = None,
+                   n_directions: int = 0, h: float = 1e-4, seed=0) -> GradientCheckResult:
+    """Compare ``network.gradient`` (backpropagation) with a numerical gradient.
+
+    The check runs on a float64 copy of the network (the network itself,
+    including batch-norm statistics, is untouched).  Dropout masks are drawn
+    once and then fixed, so that both gradients see the same function.
+
+    Parameters
+    ----------
+    network : a :class:`~dlscratch.networks.Network`
+    x : (N, ...) inputs; t : (N,) labels or (N, C) targets.  Use N >= 2: with
+        one sample, batch normalisation has nothing to normalise.
+    tol : float, the largest relative error that passes
+    n_coords : None for the full check (``network.numerical_gradient``: every
+        entry), or the number of randomly chosen entries to check per parameter
+        (a fast check for large networks: 2 loss evaluations per entry)
+    n_directions : int, also compare the directional derivative along this
+        many random unit directions per parameter, ``(L(p+hv) - L(p-hv)) / 2h``
+        against ``grad . v``; this sees every entry at once, so an error
+        anywhere in the gradient shows up
+    h : float, the finite-difference step
+    seed : seed of the choice of entries and directions (and dropout masks)
+
+    Returns
+    -------
+    GradientCheckResult; ``print`` it for a table, ``bool`` it for the verdict.
+
+    Notes
+    -----
+    The relative error of an entry is ``|a - n| / max(|a|, |n|, floor)`` where
+    ``floor = 1e-3 * max|a|`` over the parameter (for a direction, ``1e-3 *
+    ||a||``): entries a thousand times smaller than the parameter's largest
+    gradient are compared on the scale of the largest one, since their
+    numerical estimate is dominated by rounding error.
+    """
+    rng = np.random.default_rng(seed)
+    net = network.astype(np.float64)
+    for layer in net.layers.values():
+        if hasattr(layer, "fix_mask"):
+            layer.rng = np.random.default_rng(rng.integers(2**32))
+    x = net._check_input(x)
+    t = net._check_labels(t, x.shape[0])
+    dropouts = [layer for layer in net.layers.values() if hasattr(layer, "fix_mask")]
+    if dropouts:
+        net.predict(x, train_flg=True)
+        for layer in dropouts:
+            layer.fix_mask()
+
+    analytic = {k: np.array(g, dtype=np.float64) for k, g in net.gradient(x, t).items()}
+
+    def loss():
+        return net.loss(x, t, train_flg=True)
+
+    rows = []
+    if n_coords is None:
+        numeric = net.numerical_gradient(x, t, h=h)
+    for key, param in net.params.items():
+        a_all = analytic[key]
+        floor = max(1e-3 * float(np.abs(a_all).max(initial=0.0)), 1e-12)
+        if n_coords is None:
+            a = a_all.ravel()
+            n = numeric[key].ravel()
+            rel = _relative_errors(a, n, floor)
+            checked = f"all {a.size}"
+        else:
+            k = min(n_coords, param.size)
+            flat = rng.choice(param.size, size=k, replace=False)
+            a = a_all.ravel()[flat]
+            n = np.empty(k)
+            for i, f in enumerate(flat):
+                idx = np.unravel_index(f, param.shape)
+                original = param[idx]
+                try:
+                    param[idx] = original + h
+                    plus = loss()
+                    param[idx] = original - h
+                    minus = loss()
+                finally:
+                    param[idx] = original
+                n[i] = (plus - minus) / (2 * h)
+            rel = _relative_errors(a, n, floor)
+            checked = f"{k} of {param.size}"
+        abs_err = np.abs(a - n)
+        if n_directions:
+            original = param.copy()
+            dfloor = max(1e-3 * float(np.linalg.norm(a_all)), 1e-12)
+            da, dn = np.empty(n_directions), np.empty(n_directions)
+            try:
+                for i in range(n_directions):
+                    v = rng.standard_normal(param.shape)
+                    v /= np.linalg.norm(v)
+                    param += h * v
+                    plus = loss()
+                    np.copyto(param, original)
+                    param -= h * v
+                    minus = loss()
+                    np.copyto(param, original)
+                    dn[i] = (plus - minus) / (2 * h)
+                    da[i] = float(np.vdot(a_all, v))
+            finally:
+                np.copyto(param, original)
+            rel = np.concatenate([rel, _relative_errors(da, dn, dfloor)])
+            abs_err = np.concatenate([abs_err, np.abs(da - dn)])
+            checked += f" + {n_directions} dirs"
+        max_rel = float(rel.max(initial=0.0))
+        rows.append(_Row(key, param.shape, checked, float(abs_err.max(initial=0.0)), max_rel,
+                         bool(max_rel < tol)))
+    return GradientCheckResult(rows, tol)

@@ -1,0 +1,116 @@
+"""Loss layers: softmax with cross-entropy, and half squared error.
+
+A loss layer's ``forward(x, t)`` returns the mean loss per sample as a float and
+``backward(dout=1)`` returns dL/dx.  ``per_sample_loss(x, t)`` returns the
+``(N,)`` losses without storing anything (used by the batched numerical gradient).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlscratch.layers.base import Layer
+
+
+class SoftmaxWithLoss(Layer):
+    """Softmax followed by cross-entropy, fused: backward is ``(y - t) / N``.
+
+    Parameters of ``forward``: ``x`` : (N, C) scores; ``t`` : (N,) integer labels
+    or (N, C) one-hot (or probability) rows.
+
+    Notes
+    -----
+    The loss is computed from ``log_softmax(x)``, never ``log(softmax(x))``, so it
+    is finite even for scores like ±1000 (the textbook's ``log(y + 1e-7)``
+    caps the loss at 16.1 and slightly shifts every value).
+    """
+
+    def __init__(self):
+        self.loss = None
+        self.y = None
+        self.t = None
+
+    @staticmethod
+    def _log_softmax_parts(x):
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        return shifted, e, s
+
+    def per_sample_loss(self, x, t):
+        """x : (N, C) scores, t : labels -> (N,) cross-entropy of each sample."""
+        shifted, _, s = self._log_softmax_parts(x)
+        log_s = np.log(s[:, 0])
+        if t.ndim == 1:
+            return log_s - shifted[np.arange(x.shape[0]), t]
+        return log_s * t.sum(axis=1) - (t * shifted).sum(axis=1)
+
+    def forward(self, x, t):
+        """Return the mean cross-entropy of ``softmax(x)`` against ``t`` (a float)."""
+        n = x.shape[0]
+        shifted, e, s = self._log_softmax_parts(x)
+        self.y = e / s
+        self.t = t
+        if t.ndim == 1:
+            self.loss = float(np.log(s).sum() / n - shifted[np.arange(n), t].sum() / n)
+        else:
+            self.loss = float(-(t * (shifted - np.log(s))).sum() / n)
+        return self.loss
+
+    def backward(self, dout=1):
+        """Return dL/dx = ``dout * (softmax(x) - t) / N``, shape (N, C)."""
+        n = self.y.shape[0]
+        if self.t.ndim == 1:
+            dx = self.y.copy()
+            dx[np.arange(n), self.t] -= 1
+        else:
+            dx = self.y - self.t
+        dx *= dout / n
+        return dx
+
+
+class SquaredErrorLoss(Layer):
+    """Half sum of squares per sample, averaged over the batch.
+
+    ``L = 0.5 * sum((y - t)**2) / N`` -- the textbook's "mean_squared_error"
+    (:func:`dlscratch.functions.sum_squared_error`), whose gradient is simply
+    ``(y - t) / N``.  The layer compares its input ``y`` directly with ``t``:
+    put a ``Sigmoid`` or ``Softmax`` layer before it to compare probabilities
+    (as the classic ``NeuralNetWork`` does with sigmoid outputs), or nothing to
+    fit raw outputs (regression).
+
+    Parameters of ``forward``: ``y`` : (N, C) outputs; ``t`` : (N, C) targets, or
+    (N,) integer labels (turned into one-hot rows).
+    """
+
+    def __init__(self):
+        self.loss = None
+        self.y = None
+        self.t = None
+
+    @staticmethod
+    def _targets(y, t):
+        if t.ndim == 1:
+            onehot = np.zeros_like(y)
+            onehot[np.arange(y.shape[0]), t] = 1
+            return onehot
+        return t
+
+    def per_sample_loss(self, y, t):
+        """y : (N, C), t : targets -> (N,) half sum of squares of each sample."""
+        d = y - self._targets(y, t)
+        return 0.5 * (d * d).sum(axis=1)
+
+    def forward(self, y, t):
+        """Return ``0.5 * sum((y - t)**2) / N`` (a float)."""
+        self.y = y
+        self.t = self._targets(y, t)
+        d = y - self.t
+        self.loss = float(0.5 * (d * d).sum() / y.shape[0])
+        return self.loss
+
+    def backward(self, dout=1):
+        """Return dL/dy = ``dout * (y - t) / N``, shape (N, C)."""
+        dx = self.y - self.t
+        dx *= dout / self.y.shape[0]
+        return dx

@@ -1,0 +1,154 @@
+"""Regularising layers: inverted Dropout and BatchNormalization."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlscratch.layers.base import Layer
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability ``dropout_ratio``
+    and scale the survivors by ``1 / (1 - dropout_ratio)``; at test time do nothing.
+
+    Parameters
+    ----------
+    dropout_ratio : float in [0, 1), the probability of dropping a unit
+    rng : numpy.random.Generator or int seed, the source of the masks
+    mask : optional boolean array (True = keep) to use in every training
+        forward pass instead of random masks (for gradient checks); see also
+        :meth:`fix_mask`.
+
+    Notes
+    -----
+    The textbook's dropout scales at *test* time (``x * (1 - ratio)``); the
+    inverted form used here scales in training instead, so that prediction
+    needs no knowledge of the ratio.  Both give the same expected activations.
+    """
+
+    def __init__(self, dropout_ratio: float = 0.5, rng=None, mask=None):
+        if not 0 <= dropout_ratio < 1:
+            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio}")
+        self.dropout_ratio = dropout_ratio
+        self.rng = np.random.default_rng(rng)
+        self.fixed_mask = None if mask is None else np.asarray(mask, dtype=bool)
+        self.mask = None
+
+    def fix_mask(self, mask=None):
+        """Use ``mask`` (default: the last mask drawn) in every later training pass."""
+        mask = self.mask if mask is None else mask
+        if mask is None:
+            raise ValueError("no mask to fix: run a training forward pass first or pass a mask")
+        self.fixed_mask = np.asarray(mask, dtype=bool)
+
+    def forward(self, x, train_flg=True):
+        """x : float array of any shape -> array of the same shape."""
+        if not train_flg:
+            return x
+        if self.fixed_mask is not None:
+            if self.fixed_mask.shape != x.shape:
+                raise ValueError(f"fixed dropout mask has shape {self.fixed_mask.shape}, "
+                                 f"but the input has shape {x.shape}")
+            self.mask = self.fixed_mask
+        else:
+            self.mask = self.rng.random(x.shape, dtype=np.float32) >= self.dropout_ratio
+        out = x * self.mask
+        out *= 1 / (1 - self.dropout_ratio)
+        return out
+
+    def backward(self, dout):
+        """Return ``dout * mask / (1 - ratio)`` (a new array)."""
+        dx = dout * self.mask
+        dx *= 1 / (1 - self.dropout_ratio)
+        return dx
+
+    def __repr__(self) -> str:
+        return f"Dropout(ratio={self.dropout_ratio})"
+
+
+class BatchNormalization(Layer):
+    """Batch normalisation: standardise each feature over the batch, then scale and shift.
+
+    Parameters
+    ----------
+    gamma, beta : (D,) float arrays, the learned scale and shift (kept by reference)
+    momentum : float, weight of the old value in the running averages
+    running_mean, running_var : optional (D,) arrays; default zeros and ones
+    eps : float added to the variance
+
+    Notes
+    -----
+    Training mode (``train_flg=True``) uses the batch's mean and (biased)
+    variance and updates ``running_mean``/``running_var`` in place; test mode
+    uses the running values.  Input of any shape ``(N, ...)`` is treated as
+    ``(N, D)``.
+
+    A batch of one sample cannot be normalised (its variance is 0 and every
+    output equals ``beta``), so training mode raises ``ValueError`` for it.
+    The textbook's gradient check of this layer used a batch of one, where
+    every gradient is trivially zero and the check proves nothing; our tests
+    use batches of several samples.  The running variance starts at ones (the
+    textbook's zeros make test-mode outputs explode before any training).
+    """
+
+    param_names = ("gamma", "beta")
+    buffer_names = ("running_mean", "running_var")
+
+    def __init__(self, gamma, beta, momentum: float = 0.9, running_mean=None,
+                 running_var=None, eps: float = 1e-7):
+        self.gamma = gamma
+        self.beta = beta
+        self.momentum = momentum
+        self.eps = eps
+        self.running_mean = (np.zeros_like(gamma) if running_mean is None else running_mean)
+        self.running_var = (np.ones_like(gamma) if running_var is None else running_var)
+        self.input_shape = None
+        self.xn = None
+        self.inv_std = None
+        self.train_flg = None
+        self.dgamma = None
+        self.dbeta = None
+
+    def forward(self, x, train_flg=True):
+        """x : (N, D) or (N, ...) float array -> array of the same shape."""
+        self.input_shape = x.shape
+        x = x.reshape(x.shape[0], -1)
+        self.train_flg = train_flg
+        if train_flg:
+            n = x.shape[0]
+            if n < 2:
+                raise ValueError("batch normalization needs at least 2 samples per batch "
+                                 f"in training mode, got {n}")
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = (xc * xc).mean(axis=0)
+            self.inv_std = 1 / np.sqrt(var + self.eps)
+            self.xn = xc * self.inv_std
+            m = self.momentum
+            self.running_mean *= m
+            self.running_mean += (1 - m) * mu
+            self.running_var *= m
+            self.running_var += (1 - m) * var
+        else:
+            self.inv_std = 1 / np.sqrt(self.running_var + self.eps)
+            self.xn = (x - self.running_mean) * self.inv_std
+        out = self.gamma * self.xn + self.beta
+        return out.reshape(self.input_shape)
+
+    def backward(self, dout):
+        """Return dL/dx (shape of the input); store ``dgamma`` and ``dbeta``."""
+        dout = dout.reshape(dout.shape[0], -1)
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = (self.xn * dout).sum(axis=0)
+        dxn = self.gamma * dout
+        if self.train_flg:
+            # The batch mean and variance depend on every sample, hence the two
+            # correction terms; this is the textbook's chain of nodes, simplified.
+            dx = dxn - dxn.mean(axis=0) - self.xn * (dxn * self.xn).mean(axis=0)
+            dx *= self.inv_std
+        else:
+            dx = dxn * self.inv_std
+        return dx.reshape(self.input_shape)
+
+    def __repr__(self) -> str:
+        return f"BatchNormalization({self.gamma.shape[0]}, momentum={self.momentum})"
