@@ -1,0 +1,216 @@
+"""Tests of dlscratch.digits: making a user's digit image MNIST-like, and classifying it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from dlscratch.digits import (
+    BOX_SIZE,
+    CENTRE,
+    format_probabilities,
+    load_digit,
+    predict_digit,
+    preprocess_digit,
+)
+
+
+def seven(height: int = 300, width: int = 500, top: int = 30, left: int = 330,
+          size: int = 120, ink: int = 20, paper: int = 230) -> np.ndarray:
+    """A large uint8 canvas with a thick dark '7' drawn off-centre on light paper."""
+    canvas = np.full((height, width), paper, dtype=np.uint8)
+    stroke = max(2, size // 8)
+    canvas[top:top + stroke, left:left + size] = ink                   # the top bar
+    for row in range(top, top + int(1.5 * size)):                        # the diagonal
+        col = left + size - 1 - int((row - top) * size / (1.5 * size) * 0.6)
+        canvas[row, max(left, col - stroke):col] = ink
+    return canvas
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int]:
+    """(height, width) of the bounding box of the non-zero pixels."""
+    rows, cols = np.nonzero(image > 0)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+# ---------------------------------------------------------------- preprocessing
+
+def test_off_centre_dark_on_light_digit_comes_out_mnist_like():
+    canvas = seven()
+    original = canvas.copy()
+    out = preprocess_digit(canvas)
+    assert out.shape == (28, 28) and out.dtype == np.float64
+    assert out.min() == 0.0 and out.max() == 1.0
+    # Inverted: the paper (the border) is black, the ink bright.
+    assert np.all(out[0] == 0) and np.all(out[:, -1] == 0)
+    # Scaled into 20x20, longer side exactly 20 (the '7' is taller than wide).
+    height, width = ink_box(out)
+    assert height == BOX_SIZE and width < BOX_SIZE
+    # Centred by mass on (14, 14), to within the half pixel of a whole-pixel shift.
+    row, col = ndimage.center_of_mass(out)
+    assert abs(row - CENTRE[0]) <= 0.5 and abs(col - CENTRE[1]) <= 0.5
+    np.testing.assert_array_equal(canvas, original)  # the input is not modified
+
+
+def test_light_on_dark_gives_the_same_image_as_dark_on_light():
+    canvas = seven()
+    np.testing.assert_allclose(preprocess_digit(255 - canvas), preprocess_digit(canvas),
+                               atol=1e-12)
+
+
+def test_forced_inversion_overrides_the_border_rule():
+    canvas = seven()
+    np.testing.assert_allclose(preprocess_digit(canvas, invert=True), preprocess_digit(canvas))
+    np.testing.assert_allclose(preprocess_digit(255 - canvas, invert=False),
+                               preprocess_digit(canvas))
+    # Not inverting dark-on-light paper leaves nothing lighter than the paper.
+    with pytest.raises(ValueError, match="no digit"):
+        preprocess_digit(canvas, invert=False)
+
+
+def test_position_on_the_canvas_does_not_matter():
+    a = preprocess_digit(seven(top=10, left=20))
+    b = preprocess_digit(seven(top=120, left=360))
+    np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_size_on_the_canvas_barely_matters():
+    small = preprocess_digit(seven(size=64, height=400, width=400, top=50, left=50))
+    large = preprocess_digit(seven(size=192, height=400, width=400, top=50, left=50))
+    assert np.abs(small - large).mean() < 0.05
+
+
+def test_aspect_ratio_is_kept():
+    canvas = np.zeros((400, 400))
+    canvas[50:250, 100:140] = 1.0  # a 200 x 40 bar: aspect 5:1
+    out = preprocess_digit(canvas)
+    assert ink_box(out) == (20, 4)
+
+
+def test_grey_paper_and_faint_ink_are_stretched_to_the_full_range():
+    canvas = seven(ink=150, paper=180)
+    out = preprocess_digit(canvas)
+    assert out.max() == 1.0
+    assert np.all(out[0] == 0)
+    np.testing.assert_allclose(out, preprocess_digit(seven()), atol=1e-12)
+
+
+def test_small_image_is_enlarged_into_the_box():
+    canvas = np.zeros((8, 8))
+    canvas[1:7, 3:5] = 1.0
+    out = preprocess_digit(canvas)
+    assert ink_box(out)[0] == BOX_SIZE
+    assert 0.0 <= out.min() and out.max() == 1.0
+
+
+@pytest.mark.parametrize("bad, error", [
+    (np.zeros((28, 28, 3)), ValueError),          # colour: convert to grey first
+    (np.zeros(784), ValueError),                  # 1-D
+    (np.zeros((1, 50)), ValueError),              # too small
+    (np.full((30, 30), 0.5), ValueError),         # blank: no ink
+    (np.full((30, 30), 2.0), ValueError),         # floats beyond [0, 1]
+    (np.full((30, 30), np.nan), ValueError),
+    (np.full((30, 30), 300, dtype=np.int64), ValueError),
+    (np.full((30, 30), "a"), TypeError),
+])
+def test_bad_images_raise_clear_errors(bad, error):
+    with pytest.raises(error):
+        preprocess_digit(bad)
+
+
+def test_invert_must_be_a_bool():
+    with pytest.raises(TypeError, match="invert"):
+        preprocess_digit(seven(), invert="yes")
+
+
+# ---------------------------------------------------------------- image files
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_load_digit_reads_colour_files(tmp_path, suffix):
+    grey = seven()
+    rgb = np.stack([grey, grey, np.maximum(grey, 60)], axis=-1)  # a bluish ink
+    path = tmp_path / f"seven{suffix}"
+    Image.fromarray(rgb).save(path)
+    out = load_digit(path)
+    assert out.shape == (28, 28) and out.max() == 1.0 and out.min() == 0.0
+    tolerance = 1e-6 if suffix == ".png" else 0.1  # JPEG is lossy
+    assert np.abs(out - preprocess_digit(grey)).mean() < tolerance
+
+
+def test_load_digit_flattens_transparency(tmp_path):
+    # Dark strokes on a fully transparent canvas (as drawing programs save them).
+    mask = seven() < 128
+    rgba = np.zeros(mask.shape + (4,), dtype=np.uint8)
+    rgba[mask] = (10, 10, 10, 255)
+    path = tmp_path / "seven.png"
+    Image.fromarray(rgba).save(path)
+    np.testing.assert_allclose(load_digit(path), preprocess_digit(np.where(mask, 10, 255)),
+                               atol=1e-6)
+
+
+def test_load_digit_rejects_files_that_are_not_images(tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("not an image")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_digit(path)
+    with pytest.raises(FileNotFoundError):
+        load_digit(tmp_path / "missing.png")
+
+
+# ---------------------------------------------------------------- prediction
+
+class FixedScores:
+    """A stand-in network whose scores favour one digit."""
+
+    def __init__(self, digit):
+        self.digit = digit
+        self.seen = None
+
+    def predict(self, x):
+        self.seen = x
+        scores = np.zeros((len(x), 10))
+        scores[:, self.digit] = 5.0
+        return scores
+
+
+class FixedOutputs:
+    """A stand-in with NeuralNetWork's ``query``: sigmoid outputs, not probabilities."""
+
+    def query(self, x):
+        return np.linspace(0.1, 0.9, 10)[:, None]  # (10, 1) column, as the source returns
+
+
+def test_predict_digit_returns_softmax_probabilities(tmp_path):
+    path = tmp_path / "seven.png"
+    Image.fromarray(seven()).save(path)
+    net = FixedScores(7)
+    label, p = predict_digit(net, path)
+    assert label == 7
+    assert p.shape == (10,) and np.isclose(p.sum(), 1.0)
+    np.testing.assert_allclose(p[7], np.exp(5) / (np.exp(5) + 9))
+    assert net.seen.shape == (1, 784)
+    np.testing.assert_allclose(net.seen.reshape(28, 28), load_digit(path))
+
+
+def test_predict_digit_normalises_query_outputs():
+    label, p = predict_digit(FixedOutputs(), preprocess_digit(seven()))
+    assert label == 9 and np.isclose(p.sum(), 1.0)
+    np.testing.assert_allclose(p, np.linspace(0.1, 0.9, 10) / 5.0)
+
+
+def test_predict_digit_checks_its_arguments():
+    with pytest.raises(ValueError, match="28x28"):
+        predict_digit(FixedScores(0), np.zeros((20, 20)))
+    with pytest.raises(TypeError, match="predict or query"):
+        predict_digit(object(), np.zeros((28, 28)))
+
+
+def test_format_probabilities_marks_the_winner():
+    p = np.full(10, 0.02)
+    p[3] = 0.82
+    lines = format_probabilities(p, width=10).splitlines()
+    assert len(lines) == 10
+    assert lines[3].endswith("<") and "0.820" in lines[3] and "########" in lines[3]
+    assert not any(line.endswith("<") for i, line in enumerate(lines) if i != 3)
