@@ -1,0 +1,240 @@
+"""Convolution and max-pooling layers (chapter 7), built on im2col.
+
+Both layers take and return images as ``(N, C, H, W)`` arrays, the textbook's layout.
+Internally they work channels-last: a convolution's output comes out of its matrix product
+as ``(N, H, W, C)`` and is handed on as a transposed *view* with the ``(N, C, H, W)`` shape,
+so the next layer reads it in memory order without any copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from dlscratch.layers.base import Layer
+from dlscratch.layers.im2col import _check_positive_int, col2im, conv_output_size, im2col
+
+__all__ = ["Convolution", "Pooling"]
+
+
+def _check_input(x, channels: int, layer: str) -> None:
+    if getattr(x, "ndim", None) != 4:
+        raise ValueError(f"{layer} expects images of shape (N, C, H, W), "
+                         f"got {type(x).__name__} of shape {getattr(x, 'shape', None)}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{layer} expects {channels} input channels, got input of shape "
+                         f"{x.shape}")
+
+
+class Convolution(Layer):
+    """2-D convolution (cross-correlation, as in every deep-learning text) with a bias.
+
+    ``out[n, f, y, x] = b[f] + sum over c, i, j of
+    W[f, c, i, j] * x_padded[n, c, y*stride + i, x*stride + j]``
+
+    Parameters
+    ----------
+    W : (FN, C, FH, FW) float array -- FN filters over C channels; kept by reference
+    b : (FN,) float array -- kept by reference
+    stride : int, step between windows
+    pad : int, zeros added on each side of the height and width
+    compute_dx : bool
+        If False, ``backward`` skips dL/dx and returns None.  A network sets this on its
+        first layer: nobody needs the gradient with respect to the input images.
+
+    Attributes after ``backward``: ``dW`` (FN, C, FH, FW) and ``db`` (FN,).
+
+    Notes
+    -----
+    forward is ``im2col`` followed by one matrix product with the flattened filters.
+    backward computes ``dW`` with one matrix product; for stride 1, dL/dx is again one
+    im2col and one matrix product (a "full" convolution of ``dout`` with the flipped
+    filters), for larger strides it is a matrix product followed by ``col2im``.
+
+    The columns are built with ``channels_last=True`` (rows run over filter row, filter
+    column, channel), the faster layout, and the filters are flattened in the same order,
+    so ``self.col`` is not in the textbook's layout; the results are the same.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b, stride: int = 1, pad: int = 0, *, compute_dx: bool = True):
+        if getattr(W, "ndim", None) != 4:
+            raise ValueError("W must be a (FN, C, FH, FW) array of filters, got shape "
+                             f"{getattr(W, 'shape', None)}")
+        if getattr(b, "shape", None) != (W.shape[0],):
+            raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape "
+                             f"{W.shape}, got {getattr(b, 'shape', None)}")
+        self.W = W
+        self.b = b
+        self.stride = _check_positive_int("stride", stride)
+        self.pad = _check_positive_int("pad", pad, minimum=0)
+        self.compute_dx = compute_dx
+        self.x_shape = None
+        self.col = None
+        self.col_W = None
+        self.dW = None
+        self.db = None
+
+    def output_shape(self, input_shape):
+        """(C, H, W) of one input image -> (FN, out_h, out_w) of its output."""
+        _, FH, FW = self.W.shape[1:]
+        return (self.W.shape[0], conv_output_size(input_shape[1], FH, self.stride, self.pad),
+                conv_output_size(input_shape[2], FW, self.stride, self.pad))
+
+    def forward(self, x):
+        """x : (N, C, H, W) float array -> (N, FN, out_h, out_w) array."""
+        _check_input(x, self.W.shape[1], "Convolution")
+        FN, C, FH, FW = self.W.shape
+        N, _, H, W = x.shape
+        out_h = conv_output_size(H, FH, self.stride, self.pad)
+        out_w = conv_output_size(W, FW, self.stride, self.pad)
+
+        self.x_shape = x.shape
+        self.col = im2col(x, FH, FW, self.stride, self.pad, channels_last=True)
+        # Filters flattened in the same (i, j, c) order as the rows of col.
+        self.col_W = self.W.transpose(2, 3, 1, 0).reshape(FH * FW * C, FN)
+        out = self.col @ self.col_W      # (N*out_h*out_w, FN): one matrix product
+        out += self.b
+        return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        """dout : (N, FN, out_h, out_w) -> dL/dx of shape (N, C, H, W); sets dW, db."""
+        FN, C, FH, FW = self.W.shape
+        # (N*out_h*out_w, FN); a free view when dout is channels-last, as our outputs are.
+        dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+
+        self.db = dout_rows.sum(axis=0)
+        self.dW = (self.col.T @ dout_rows).reshape(FH, FW, C, FN).transpose(3, 2, 0, 1)
+        if not self.compute_dx:
+            return None
+        if self.stride == 1:
+            return self._full_convolution(dout)
+        dcol = dout_rows @ self.col_W.T
+        return col2im(dcol, self.x_shape, FH, FW, self.stride, self.pad, channels_last=True)
+
+    def _full_convolution(self, dout):
+        """dL/dx for stride 1, as a convolution of ``dout`` with the flipped filters.
+
+        Every input pixel (u, v) collects ``W[f, c, i, j] * dout[n, f, u - i, v - j]`` over
+        the filter offsets, i.e. it is a convolution of ``dout`` (padded with
+        ``FH - 1 - pad`` zeros, cropped if that is negative) with the filters flipped in
+        both spatial axes and with the roles of FN and C swapped.  That is one im2col and
+        one matrix product, several times faster than ``col2im``'s scattered additions.
+        """
+        FN, C, FH, FW = self.W.shape
+        N, _, H, W = self.x_shape
+        d = dout.transpose(0, 2, 3, 1)  # (N, out_h, out_w, FN)
+        grow_h, grow_w = FH - 1 - self.pad, FW - 1 - self.pad
+        crop_h, crop_w = max(-grow_h, 0), max(-grow_w, 0)
+        d = d[:, crop_h:d.shape[1] - crop_h, crop_w:d.shape[2] - crop_w]
+        if grow_h > 0 or grow_w > 0:
+            h, w = max(grow_h, 0), max(grow_w, 0)
+            d = np.pad(d, ((0, 0), (h, h), (w, w), (0, 0)))
+        col = im2col(d.transpose(0, 3, 1, 2), FH, FW, channels_last=True)
+        flipped_W = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(FH * FW * FN, C)
+        return (col @ flipped_W).reshape(N, H, W, C).transpose(0, 3, 1, 2)
+
+    def __repr__(self) -> str:
+        FN, C, FH, FW = self.W.shape
+        return (f"Convolution({C} -> {FN}, filter {FH}x{FW}, stride={self.stride}, "
+                f"pad={self.pad})")
+
+
+class Pooling(Layer):
+    """Max pooling: the largest value in each ``pool_h x pool_w`` window, per channel.
+
+    Parameters
+    ----------
+    pool_h, pool_w : int, the window size
+    stride : int, step between windows (the textbook's default 1; networks use
+        ``stride = pool_h`` for the usual non-overlapping 2x2 pooling)
+    pad : int < pool size, padding on each side of the height and width
+
+    Notes
+    -----
+    Padding counts as minus infinity, so it never wins the max.  (The textbook pads with
+    zeros, which makes a window whose real entries are all negative report 0.)
+
+    backward sends each window's gradient to the position that held the maximum; if
+    several entries tie, to the first of them in row-major order (as the textbook's
+    ``argmax``).  Instead of the textbook's im2col and ``argmax`` over the copied columns,
+    the max and its position are updated over the ``pool_h * pool_w`` window offsets: each
+    offset is a strided view of the image, so nothing is copied.  (For 2x2 windows this
+    was also faster than the reshape-and-``max`` trick for non-overlapping windows, which
+    gives the max but not its position.)
+    """
+
+    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0):
+        self.pool_h = _check_positive_int("pool_h", pool_h)
+        self.pool_w = _check_positive_int("pool_w", pool_w)
+        self.stride = _check_positive_int("stride", stride)
+        self.pad = _check_positive_int("pad", pad, minimum=0)
+        if self.pad >= min(self.pool_h, self.pool_w):
+            raise ValueError(f"pad must be smaller than the pool size "
+                             f"({self.pool_h}x{self.pool_w}), got {pad}")
+        self.x_shape = None
+        self.arg_max = None
+
+    def output_shape(self, input_shape):
+        """(C, H, W) of one input image -> (C, out_h, out_w) of its output."""
+        return (input_shape[0],
+                conv_output_size(input_shape[1], self.pool_h, self.stride, self.pad),
+                conv_output_size(input_shape[2], self.pool_w, self.stride, self.pad))
+
+    def _window_offsets(self):
+        return itertools.product(range(self.pool_h), range(self.pool_w))
+
+    def _padded(self, x):
+        img = x.transpose(0, 2, 3, 1)  # (N, H, W, C): channels-last view
+        if self.pad:
+            p = self.pad
+            img = np.pad(img, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=-np.inf)
+        return img
+
+    def forward(self, x):
+        """x : (N, C, H, W) float array -> (N, C, out_h, out_w) array."""
+        _check_input(x, None, "Pooling")
+        N, C, H, W = x.shape
+        ph, pw, s = self.pool_h, self.pool_w, self.stride
+        out_h = conv_output_size(H, ph, s, self.pad)
+        out_w = conv_output_size(W, pw, s, self.pad)
+        self.x_shape = x.shape
+        img = self._padded(x)
+
+        # The entry at window offset (i, j) of every window: a strided view, not a copy.
+        def at(i, j):
+            return img[:, i:i + s * out_h:s, j:j + s * out_w:s, :]
+
+        # Running max over the offsets, remembering which offset (k = i * pool_w + j) won.
+        out = at(0, 0).copy()
+        self.arg_max = np.zeros(out.shape, dtype=np.min_scalar_type(ph * pw - 1))
+        larger = np.empty(out.shape, dtype=bool)
+        for k, (i, j) in enumerate(self._window_offsets()):
+            if k == 0:
+                continue
+            entry = at(i, j)
+            np.greater(entry, out, out=larger)  # strict: on a tie the earlier offset wins
+            np.maximum(out, entry, out=out)
+            np.copyto(self.arg_max, k, where=larger)
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        """dout : (N, C, out_h, out_w) -> dL/dx of shape (N, C, H, W)."""
+        N, C, H, W = self.x_shape
+        s, p = self.stride, self.pad
+        out_h, out_w = dout.shape[2:]
+        dout = dout.transpose(0, 2, 3, 1)
+        dimg = np.zeros((N, H + 2 * p, W + 2 * p, C), dtype=dout.dtype)
+        overlapping = s < self.pool_h or s < self.pool_w
+        for k, (i, j) in enumerate(self._window_offsets()):
+            target = dimg[:, i:i + s * out_h:s, j:j + s * out_w:s, :]
+            if overlapping:  # a pixel may be the max of several windows: accumulate
+                target += dout * (self.arg_max == k)
+            else:  # every pixel is in at most one window: write straight into place
+                np.multiply(dout, self.arg_max == k, out=target)
+        return dimg[:, p:p + H, p:p + W, :].transpose(0, 3, 1, 2)
+
+    def __repr__(self) -> str:
+        return f"Pooling({self.pool_h}x{self.pool_w}, stride={self.stride}, pad={self.pad})"
