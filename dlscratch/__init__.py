@@ -7,5 +7,6 @@ The names a reader types most often are importable from the top level, e.g.
 __version__ = "0.1.0"
 
 from dlscratch.networks import Network, TwoLayerNet  # noqa: E402
+from dlscratch.trainer import History, Trainer  # noqa: E402
 
-__all__ = ["__version__", "Network", "TwoLayerNet"]
+__all__ = ["__version__", "Network", "TwoLayerNet", "Trainer", "History"]

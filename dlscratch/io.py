@@ -1,0 +1,143 @@
+"""Saving and loading parameters and checkpoints as ``.npz`` files (never pickle).
+
+``.npz`` is NumPy's zip of ``.npy`` arrays: portable, and with ``allow_pickle=False`` loading
+a file cannot run code. Files are written atomically (a temporary file in the same folder,
+then ``os.replace``), so an interrupted save never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = [
+    "save_params",
+    "load_params",
+    "save_npz",
+    "load_npz",
+    "check_compatible",
+    "rng_state_to_array",
+    "rng_state_from_array",
+]
+
+
+def save_npz(path: str | os.PathLike, arrays: Mapping[str, object]) -> None:
+    """Write ``arrays`` (name -> array or scalar) to ``path`` atomically, uncompressed.
+
+    The file name is used exactly as given (NumPy's habit of appending ``.npz`` is not
+    copied, so the same ``path`` works for loading).
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{name: np.asarray(value) for name, value in arrays.items()})
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` file as a dict (loaded with ``allow_pickle=False``)."""
+    with np.load(os.fspath(path), allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def check_compatible(
+    target: Mapping[str, np.ndarray], source: Mapping[str, np.ndarray], what: str = "network"
+) -> None:
+    """Raise ValueError unless ``source`` has exactly ``target``'s keys and shapes.
+
+    The message names the missing or unexpected keys, or the parameter and both shapes.
+    """
+    missing = sorted(set(target) - set(source))
+    unexpected = sorted(set(source) - set(target))
+    if missing or unexpected:
+        raise ValueError(
+            f"saved parameters do not match the {what}: missing {missing}, "
+            f"unexpected {unexpected}"
+        )
+    for name, array in target.items():
+        if np.shape(source[name]) != np.shape(array):
+            raise ValueError(
+                f"cannot load parameter {name!r}: saved shape {np.shape(source[name])} but "
+                f"the {what} has shape {np.shape(array)}"
+            )
+
+
+def save_params(network, path: str | os.PathLike) -> None:
+    """Save a network's parameters and buffers (``network.state_dict()``) to an ``.npz``.
+
+    Parameters
+    ----------
+    network : Network
+        Any object with ``state_dict()`` (or, for the textbook's plain classes, ``params``).
+    path : str or os.PathLike
+        Where to write; replaced atomically.
+    """
+    save_npz(path, _state_of(network))
+
+
+def load_params(network, path: str | os.PathLike) -> None:
+    """Load what :func:`save_params` wrote into ``network``, copying values in place.
+
+    Raises
+    ------
+    ValueError
+        If the file's names or shapes differ from the network's; the message names the
+        parameter and both shapes.
+    """
+    saved = load_npz(path)
+    state = _state_of(network)
+    check_compatible(state, saved)
+    if hasattr(network, "load_state_dict"):
+        network.load_state_dict(saved)
+    else:
+        for name, array in state.items():
+            array[...] = saved[name]
+
+
+def _state_of(network) -> dict[str, np.ndarray]:
+    if hasattr(network, "state_dict"):
+        return dict(network.state_dict())
+    if hasattr(network, "params"):
+        return dict(network.params)
+    raise TypeError(f"{type(network).__name__} has neither state_dict() nor params")
+
+
+def rng_state_to_array(rng: np.random.Generator) -> np.ndarray:
+    """A Generator's state as a 0-d unicode array holding JSON (fits an ``.npz``).
+
+    The state is a dict with integers far beyond 64 bits, which JSON keeps exactly
+    (array-valued states, as MT19937's key, are stored as lists).
+    """
+    return np.array(json.dumps(rng.bit_generator.state, default=_jsonable))
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in a random state")
+
+
+def rng_state_from_array(rng: np.random.Generator, array: np.ndarray) -> None:
+    """Restore ``rng`` in place from :func:`rng_state_to_array`'s output."""
+    state = json.loads(str(np.asarray(array)[()]))
+    expected = type(rng.bit_generator).__name__
+    if state.get("bit_generator") != expected:
+        raise ValueError(
+            f"saved random state is for {state.get('bit_generator')!r}, "
+            f"but the generator uses {expected!r}"
+        )
+    rng.bit_generator.state = state

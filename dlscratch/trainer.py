@@ -1,0 +1,478 @@
+"""The training loop: :class:`Trainer` runs mini-batch gradient descent, :class:`History`
+keeps the numbers.
+
+>>> trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=20,
+...                   mini_batch_size=100, optimizer='SGD', optimizer_param={'lr': 0.01})
+>>> trainer.train()            # returns the final test accuracy    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .callbacks import Callback
+from .io import check_compatible, load_npz, rng_state_from_array, rng_state_to_array, save_npz
+from .optimizers import get_optimizer
+
+__all__ = ["History", "Trainer"]
+
+CHECKPOINT_FORMAT = "dlscratch-checkpoint-1"
+
+
+@dataclass
+class History:
+    """What happened during training, as plain lists of floats.
+
+    Attributes
+    ----------
+    iter_loss : list of float
+        Training loss of every mini-batch, from the forward pass used for its gradient.
+    train_loss, test_loss : list of float
+        Loss after each epoch, in test mode (``train_flg=False``), on the training sample
+        and the test data.
+    train_acc, test_acc : list of float
+        Accuracy after each epoch, in test mode.
+    epoch_seconds : list of float
+        Wall-clock seconds of each epoch's training steps (evaluation excluded).
+    eval_seconds : list of float
+        Wall-clock seconds of each epoch's evaluation.
+    stop_reason : str or None
+        Why training stopped before the last epoch, if it did.
+    """
+
+    iter_loss: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    epoch_seconds: list = field(default_factory=list)
+    eval_seconds: list = field(default_factory=list)
+    stop_reason: str | None = None
+
+    @classmethod
+    def series_names(cls) -> tuple[str, ...]:
+        """The names of the list attributes, in order."""
+        return tuple(f.name for f in fields(cls) if f.name != "stop_reason")
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """``{name: float64 array}`` for every list (what plotting functions accept)."""
+        return {name: np.asarray(getattr(self, name), dtype=np.float64)
+                for name in self.series_names()}
+
+    def __getitem__(self, name: str) -> list:
+        if name not in self.series_names():
+            raise KeyError(f"{name!r}; History has {list(self.series_names())}")
+        return getattr(self, name)
+
+    def keys(self):
+        return self.series_names()
+
+    @property
+    def epochs(self) -> int:
+        """Number of evaluated epochs."""
+        return len(self.test_acc)
+
+
+class Trainer:
+    """Train a network with mini-batch gradient descent and record a :class:`History`.
+
+    The textbook's call works unchanged::
+
+        Trainer(network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
+                optimizer='SGD', optimizer_param={'lr': 0.01},
+                evaluate_sample_num_per_epoch=None, verbose=True).train()
+
+    Where the textbook's ``Trainer`` was wrong or wasteful, this one differs:
+
+    - Each epoch is one shuffled pass over the training set *without* replacement (the
+      textbook drew every batch independently, with replacement, so an "epoch" skipped
+      about a third of the images). When the batch size does not divide the training set,
+      the last batch of an epoch is smaller.
+    - Epochs are counted with integers (the textbook tested ``iter % (N / batch) == 0``
+      with a float, which never fires when N / batch is not a whole number).
+    - The training loss is the one from the forward pass done for the gradient
+      (``network.loss_and_gradient``), not a second forward pass.
+    - No mutable default arguments; evaluation runs in test mode so that dropout and batch
+      normalisation behave as at inference.
+    - The loss is checked every iteration: if it becomes NaN or infinite, training stops
+      with a warning, before the bad update is applied.
+
+    Parameters
+    ----------
+    network : Network
+        Has ``params``, ``loss_and_gradient(x, t)``, ``loss(x, t, train_flg)``,
+        ``accuracy(x, t, batch_size)`` and ``dtype`` (see ``dlscratch.networks.base``).
+    x_train : (N, ...) float array
+    t_train : (N,) int labels or (N, C) one-hot array
+    x_test, t_test : the same for the test data.
+    epochs : int
+        Number of passes over the training data (default 20).
+    mini_batch_size : int
+        Images per step (default 100).
+    optimizer : str or Optimizer
+        A name (any case: ``'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'``)
+        or an optimizer instance (default ``'SGD'``).
+    optimizer_param : dict, optional
+        Hyper-parameters for a named optimizer (default ``{'lr': 0.01}`` as in the textbook).
+    evaluate_sample_num_per_epoch : int, optional
+        Evaluate on only the first this-many training and test images each epoch (faster);
+        the final test accuracy always uses the whole test set.
+    verbose : bool
+        Show a progress bar and one line per epoch (default True).
+    seed : int or numpy.random.Generator
+        Seeds the shuffling (default 0). Dropout masks come from ``network.rng``; with
+        both seeded, a run is reproducible to the last bit.
+    callbacks : iterable of Callback
+        E.g. ``EarlyStopping``, ``Checkpoint``.
+    eval_batch_size : int
+        Images per forward pass during evaluation (bounds memory; default 1000).
+
+    Attributes
+    ----------
+    history : History
+        Filled by :meth:`train`.
+    train_loss_list, train_acc_list, test_acc_list : list
+        The textbook's names for ``history.iter_loss``, ``history.train_acc``,
+        ``history.test_acc``.
+    current_epoch, current_iter : int
+        Completed epochs and iterations.
+    """
+
+    def __init__(
+        self,
+        network,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        epochs: int = 20,
+        mini_batch_size: int = 100,
+        optimizer="SGD",
+        optimizer_param: Mapping | None = None,
+        evaluate_sample_num_per_epoch: int | None = None,
+        verbose: bool = True,
+        *,
+        seed: int | np.random.Generator = 0,
+        callbacks: Iterable[Callback] = (),
+        eval_batch_size: int = 1000,
+    ):
+        self.network = network
+        dtype = getattr(network, "dtype", np.float32)
+        # Cast once here, not every step; np.asarray copies only if the dtype differs,
+        # and the caller's arrays are never written to.
+        self.x_train = np.asarray(x_train, dtype=dtype)
+        self.t_train = np.asarray(t_train)
+        self.x_test = np.asarray(x_test, dtype=dtype)
+        self.t_test = np.asarray(t_test)
+        for name, x, t in (("train", self.x_train, self.t_train),
+                           ("test", self.x_test, self.t_test)):
+            if len(x) != len(t) or len(x) == 0:
+                raise ValueError(
+                    f"x_{name} and t_{name} must hold the same positive number of samples, "
+                    f"got {len(x)} and {len(t)}"
+                )
+        self.epochs = _positive_int("epochs", epochs)
+        self.train_size = len(self.x_train)
+        self.batch_size = min(_positive_int("mini_batch_size", mini_batch_size),
+                              self.train_size)
+        self.iter_per_epoch = -(-self.train_size // self.batch_size)  # ceil division
+        self.max_iter = self.epochs * self.iter_per_epoch
+        if evaluate_sample_num_per_epoch is not None:
+            evaluate_sample_num_per_epoch = _positive_int(
+                "evaluate_sample_num_per_epoch", evaluate_sample_num_per_epoch)
+        self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
+        self.eval_batch_size = _positive_int("eval_batch_size", eval_batch_size)
+        self.verbose = bool(verbose)
+
+        if isinstance(optimizer, str):
+            param = {"lr": 0.01} if optimizer_param is None else dict(optimizer_param)
+            self.optimizer = get_optimizer(optimizer, **param)
+        else:
+            self.optimizer = get_optimizer(optimizer, **dict(optimizer_param or {}))
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be Callback instances, got {cb!r}")
+
+        self.history = History()
+        self.current_epoch = 0
+        self.current_iter = 0
+        self.final_test_acc: float | None = None
+        self.stop_reason: str | None = None
+        self._stop_requested = self._blew_up = False
+        # Reused for every mini-batch: gathering into a preallocated buffer avoids one
+        # allocation per step, and the batch is still in cache for the first layer.
+        self._x_batch = np.empty((self.batch_size, *self.x_train.shape[1:]), dtype=dtype)
+        self._t_batch = np.empty((self.batch_size, *self.t_train.shape[1:]),
+                                 dtype=self.t_train.dtype)
+
+    # -- the textbook's attribute names -----------------------------------------------------
+
+    @property
+    def train_loss_list(self) -> list:
+        return self.history.iter_loss
+
+    @property
+    def train_acc_list(self) -> list:
+        return self.history.train_acc
+
+    @property
+    def test_acc_list(self) -> list:
+        return self.history.test_acc
+
+    # -- training ---------------------------------------------------------------------------
+
+    def stop(self, reason: str) -> None:
+        """Ask training to stop after the current epoch (used by callbacks)."""
+        self._stop_requested = True
+        self.stop_reason = self.history.stop_reason = reason
+
+    def train_step(self, x_batch: np.ndarray, t_batch: np.ndarray) -> float:
+        """One iteration: loss and gradient from one forward/backward pass, then an update.
+
+        Returns the loss. If it is NaN or infinite, the update is *not* applied.
+        """
+        loss, grads = self.network.loss_and_gradient(x_batch, t_batch)
+        loss = float(loss)
+        if math.isfinite(loss):
+            self.optimizer.update(self.network.params, grads)
+        return loss
+
+    def train(self) -> float:
+        """Train for the remaining epochs; return the final accuracy on the whole test set."""
+        self._stop_requested = self._blew_up = False
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        bar = tqdm(
+            total=self.max_iter,
+            initial=self.current_iter,
+            unit="it",
+            disable=not self.verbose,
+            # A terminal gets a lively bar; a log file gets a line every 30 s at most.
+            mininterval=0.5 if sys.stderr.isatty() else 30.0,
+            dynamic_ncols=True,
+            leave=True,
+        )
+        try:
+            while self.current_epoch < self.epochs and not self._stop_requested:
+                bar.set_description(f"epoch {self.current_epoch + 1}/{self.epochs}")
+                if not self._train_one_epoch(bar):
+                    break
+                self.current_epoch += 1
+                self._evaluate_epoch()
+                if self.verbose:
+                    bar.set_postfix(loss=f"{self.history.train_loss[-1]:.4f}",
+                                    test_acc=f"{self.history.test_acc[-1]:.4f}")
+                    bar.write(self._epoch_line())
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self)
+        finally:
+            bar.close()
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+
+        self.final_test_acc = float(
+            self.network.accuracy(self.x_test, self.t_test, batch_size=self.eval_batch_size))
+        if self.verbose:
+            if self._stop_requested and not self._blew_up:
+                print(self.stop_reason)
+            print(f"Final test accuracy: {self.final_test_acc:.4f}")
+        return self.final_test_acc
+
+    def _train_one_epoch(self, bar) -> bool:
+        """One shuffled pass; returns False if the loss blew up and training must stop."""
+        x, t, n, size = self.x_train, self.t_train, self.train_size, self.batch_size
+        iter_loss = self.history.iter_loss
+        # Kept so that a blow-up that already corrupted the parameters can be undone.
+        snapshot = {k: v.copy() for k, v in _state_dict(self.network).items()}
+        order = self.rng.permutation(n)
+        start_time = time.perf_counter()
+        for start in range(0, n, size):
+            idx = order[start:start + size]
+            x_batch = self._x_batch[:len(idx)]
+            t_batch = self._t_batch[:len(idx)]
+            # mode="clip" lets np.take write straight into the buffer (indices are valid).
+            np.take(x, idx, axis=0, out=x_batch, mode="clip")
+            np.take(t, idx, axis=0, out=t_batch, mode="clip")
+            loss = self.train_step(x_batch, t_batch)
+            if not math.isfinite(loss):
+                self._blow_up(loss, snapshot)
+                return False
+            iter_loss.append(loss)
+            self.current_iter += 1
+            bar.update()
+        self.history.epoch_seconds.append(time.perf_counter() - start_time)
+        return True
+
+    def _blow_up(self, loss: float, snapshot: dict) -> None:
+        restored = ""
+        if not all(np.all(np.isfinite(v)) for v in _state_dict(self.network).values()):
+            _load_state_dict(self.network, snapshot)
+            restored = (f" The parameters had already overflowed, so they were restored to "
+                        f"their values at the start of epoch {self.current_epoch + 1}.")
+        lr = getattr(self.optimizer, "lr", None)
+        hint = (f"lr={lr:g}; try {lr / 10:g}" if isinstance(lr, float)
+                else "try a smaller one")
+        self.stop(
+            f"Training stopped: the loss became {loss} at iteration {self.current_iter + 1} "
+            f"(epoch {self.current_epoch + 1}); the update of that iteration was not "
+            f"applied.{restored} The learning rate is probably too high ({hint})."
+        )
+        self._blew_up = True
+        warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=4)
+
+    # -- evaluation -------------------------------------------------------------------------
+
+    def _evaluate_epoch(self) -> None:
+        start_time = time.perf_counter()
+        n = self.evaluate_sample_num_per_epoch
+        x_train, t_train, x_test, t_test = self.x_train, self.t_train, self.x_test, self.t_test
+        if n is not None:
+            x_train, t_train, x_test, t_test = x_train[:n], t_train[:n], x_test[:n], t_test[:n]
+        h = self.history
+        h.train_loss.append(self._mean_loss(x_train, t_train))
+        h.test_loss.append(self._mean_loss(x_test, t_test))
+        bs = self.eval_batch_size
+        h.train_acc.append(float(self.network.accuracy(x_train, t_train, batch_size=bs)))
+        h.test_acc.append(float(self.network.accuracy(x_test, t_test, batch_size=bs)))
+        h.eval_seconds.append(time.perf_counter() - start_time)
+
+    def _mean_loss(self, x, t) -> float:
+        """Loss over all of ``x`` in test mode, in batches (weighted by batch length)."""
+        total = 0.0
+        for start in range(0, len(x), self.eval_batch_size):
+            xb, tb = x[start:start + self.eval_batch_size], t[start:start + self.eval_batch_size]
+            total += float(self.network.loss(xb, tb, train_flg=False)) * len(xb)
+        return total / len(x)
+
+    def _epoch_line(self) -> str:
+        h = self.history
+        return (f"epoch {self.current_epoch}/{self.epochs}: "
+                f"train loss {h.train_loss[-1]:.4f}, train acc {h.train_acc[-1]:.4f}, "
+                f"test loss {h.test_loss[-1]:.4f}, test acc {h.test_acc[-1]:.4f} "
+                f"({h.epoch_seconds[-1]:.2f} s)")
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def save_checkpoint(self, path) -> None:
+        """Save everything needed to resume this run to one ``.npz`` file (atomically).
+
+        Stored: the network's parameters and buffers, the optimizer's state, the random
+        states of the shuffling generator and of ``network.rng`` (dropout), the epoch and
+        iteration counters and the history. Resuming from it with :meth:`load_checkpoint`
+        gives the same numbers, to the last bit, as a run that was never interrupted.
+        """
+        if not hasattr(self.optimizer, "state_dict"):
+            raise TypeError(f"{self.optimizer!r} has no state_dict(); cannot checkpoint it")
+        arrays: dict[str, object] = {"format": np.array(CHECKPOINT_FORMAT)}
+        for name, value in _state_dict(self.network).items():
+            arrays[f"network/{name}"] = value
+        for name, value in self.optimizer.state_dict().items():
+            arrays[f"optimizer/{name}"] = value
+        arrays["trainer/optimizer_class"] = np.array(type(self.optimizer).__name__)
+        for name, rng in self._generators().items():
+            arrays[f"rng/{name}"] = rng_state_to_array(rng)
+        for name in ("current_epoch", "current_iter", "train_size", "batch_size"):
+            arrays[f"trainer/{name}"] = np.array(getattr(self, name))
+        for name, values in self.history.as_dict().items():
+            arrays[f"history/{name}"] = values
+        if self.history.stop_reason is not None:
+            arrays["history/stop_reason"] = np.array(self.history.stop_reason)
+        save_npz(path, arrays)
+
+    def load_checkpoint(self, path) -> None:
+        """Restore a run saved by :meth:`save_checkpoint`; :meth:`train` then continues it.
+
+        The trainer must be set up like the one that saved (same network architecture,
+        optimizer type, training-set size and batch size); otherwise ValueError says what
+        differs.
+        """
+        data = load_npz(path)
+        if str(data.pop("format", "")) != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a dlscratch checkpoint ({CHECKPOINT_FORMAT})")
+        groups: dict[str, dict[str, np.ndarray]] = {}
+        for key, value in data.items():
+            group, _, name = key.partition("/")
+            groups.setdefault(group, {})[name] = value
+
+        for name in ("train_size", "batch_size"):
+            saved = int(groups["trainer"][name])
+            if saved != getattr(self, name):
+                raise ValueError(f"checkpoint was made with {name}={saved}, "
+                                 f"this trainer has {name}={getattr(self, name)}")
+        saved_class = str(groups["trainer"]["optimizer_class"])
+        if saved_class != type(self.optimizer).__name__:
+            raise ValueError(f"checkpoint holds {saved_class} state, "
+                             f"this trainer uses {type(self.optimizer).__name__}")
+
+        network_state = groups.get("network", {})
+        check_compatible(_state_dict(self.network), network_state)
+        _load_state_dict(self.network, network_state)
+        self.optimizer.load_state_dict(groups.get("optimizer", {}))
+        generators = self._generators()
+        if set(generators) != set(groups.get("rng", {})):
+            raise ValueError(f"checkpoint has random states {sorted(groups.get('rng', {}))}, "
+                             f"this trainer has {sorted(generators)}")
+        for name, rng in generators.items():
+            rng_state_from_array(rng, groups["rng"][name])
+        self.current_epoch = int(groups["trainer"]["current_epoch"])
+        self.current_iter = int(groups["trainer"]["current_iter"])
+        saved_history = groups.get("history", {})
+        self.history = History(
+            **{name: saved_history[name].tolist() for name in History.series_names()},
+            stop_reason=(str(saved_history["stop_reason"])
+                         if "stop_reason" in saved_history else None),
+        )
+        self.stop_reason = self.history.stop_reason
+
+    def _generators(self) -> dict[str, np.random.Generator]:
+        """Every random generator the run draws from: the shuffling one, ``network.rng``
+        and any layer's own ``rng`` (e.g. a Dropout given a separate seed)."""
+        found = {"trainer": self.rng}
+        seen = {id(self.rng)}
+        candidates = [("network", getattr(self.network, "rng", None))]
+        layers = getattr(self.network, "layers", {})
+        if isinstance(layers, Mapping):
+            candidates += [(f"layer.{name}", getattr(layer, "rng", None))
+                           for name, layer in layers.items()]
+        for name, rng in candidates:
+            if isinstance(rng, np.random.Generator) and id(rng) not in seen:
+                found[name] = rng
+                seen.add(id(rng))
+        return found
+
+    def __repr__(self) -> str:
+        return (f"Trainer(epochs={self.epochs}, mini_batch_size={self.batch_size}, "
+                f"optimizer={self.optimizer!r}, iter_per_epoch={self.iter_per_epoch})")
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def _state_dict(network) -> dict[str, np.ndarray]:
+    """Parameters and buffers; networks without ``state_dict`` fall back to ``params``."""
+    if hasattr(network, "state_dict"):
+        return dict(network.state_dict())
+    return dict(network.params)
+
+
+def _load_state_dict(network, state: Mapping[str, np.ndarray]) -> None:
+    if hasattr(network, "load_state_dict"):
+        network.load_state_dict(state)
+    else:
+        for name, array in network.params.items():
+            array[...] = state[name]
