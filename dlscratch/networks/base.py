@@ -123,12 +123,14 @@ class Network:
             if x.dtype.kind not in "fiub":
                 raise TypeError(f"input must be numeric, got dtype {x.dtype}")
             x = x.astype(self.dtype)
-        # One cheap reduction instead of an elementwise test: a NaN or an
-        # infinity anywhere makes the sum non-finite.
-        if x.dtype.kind == "f" and not np.isfinite(x.sum(dtype=np.float64)):
+        # One cheap reduction instead of an elementwise test on every step: a NaN
+        # or an infinity anywhere makes the sum non-finite (so may an overflow
+        # of huge finite values, hence the exact count before raising).
+        if not np.isfinite(x.sum()):
             n_nan = int(np.isnan(x).sum())
             n_inf = int(np.isinf(x).sum())
-            raise ValueError(f"input contains {n_nan} NaN and {n_inf} infinite values")
+            if n_nan or n_inf:
+                raise ValueError(f"input contains {n_nan} NaN and {n_inf} infinite values")
         return x
 
     def _check_labels(self, t, n: int) -> np.ndarray:
