@@ -434,3 +434,12 @@ def test_plot_confusion_matrix_from_labels_or_matrix_and_frames_worst_mistakes()
         plot_confusion_matrix(CM, class_names=["a", "b"])
     with pytest.raises(ValueError, match="square"):
         plot_confusion_matrix(np.zeros((2, 3)))
+
+
+def test_learning_curves_accept_the_trainers_history():
+    from dlscratch.trainer import History
+
+    history = History(iter_loss=[2.0, 1.5, 1.2], train_acc=[0.6], test_acc=[0.55])
+    fig = plot_learning_curves(history)
+    assert [ax.get_title() for ax in fig.axes] == ["Training loss per iteration",
+                                                   "Accuracy per epoch"]
