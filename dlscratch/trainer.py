@@ -1,7 +1,7 @@
 """The training loop: :class:`Trainer` runs mini-batch gradient descent, :class:`History`
 keeps the numbers.
 
->>> trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=20,
+>>> trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=20,  # doctest: +SKIP
 ...                   mini_batch_size=100, optimizer='SGD', optimizer_param={'lr': 0.01})
 >>> trainer.train()            # returns the final test accuracy    # doctest: +SKIP
 """
