@@ -1,0 +1,16 @@
+"""Data sets for dlscratch: MNIST, bundled with the package and loaded as in the textbook.
+
+>>> from dlscratch.datasets import load_mnist
+>>> (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, flatten=True)
+>>> x_train.shape, t_train.shape
+((60000, 784), (60000,))
+"""
+
+from dlscratch.datasets.cache import cache_dir
+from dlscratch.datasets.checksums import ChecksumError
+from dlscratch.datasets.download import DownloadError
+from dlscratch.datasets.idx import read_idx, write_idx
+from dlscratch.datasets.mnist import MNIST_SHA256, load_mnist
+
+__all__ = ["ChecksumError", "DownloadError", "MNIST_SHA256", "cache_dir", "load_mnist", "read_idx",
+           "write_idx"]

@@ -1,0 +1,131 @@
+"""A small on-disk cache of decoded arrays, so that data sets load fast the second time.
+
+Each entry is a plain ``.npy`` file plus a ``.json`` note beside it that records the
+array's shape, dtype and CRC-32 checksum. Entries are named by the SHA-256 of the *source*
+file they were decoded from, so a changed source can never be served from a stale
+entry. An entry is trusted only if the note's shape, dtype and checksum all match
+what is on disk; anything else (a truncated or garbage file, a wrong shape) is
+treated as missing and rebuilt.
+
+Where the cache lives: ``$DLSCRATCH_CACHE_DIR`` if set, else
+``$XDG_CACHE_HOME/dlscratch``, else ``~/.cache/dlscratch`` (``%LOCALAPPDATA%\\dlscratch``
+on Windows). Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+#: Environment variable that overrides the cache folder.
+CACHE_ENV_VAR = "DLSCRATCH_CACHE_DIR"
+
+# Bump when the layout of entries changes, so old entries are simply ignored.
+_FORMAT = 2
+
+
+def cache_dir() -> Path:
+    """Return the folder where dlscratch caches data (it may not exist yet)."""
+    override = os.environ.get(CACHE_ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "dlscratch"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "dlscratch"
+
+
+@contextmanager
+def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Open ``path`` for binary writing so that readers see the old file or the new, never half.
+
+    The bytes go to a temporary file in the same folder, which replaces ``path`` in
+    one step (``os.replace`` is atomic on one file system) when the ``with`` block
+    ends without an error; on an error the temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes | memoryview) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
+    with atomic_open(path) as f:
+        f.write(data)
+
+
+def save_array(folder: str | os.PathLike, key: str, array: np.ndarray) -> Path:
+    """Store ``array`` in the cache folder under ``key``; return the ``.npy`` path.
+
+    Parameters
+    ----------
+    folder : path
+        The cache folder for this kind of entry.
+    key : str
+        The entry's name, e.g. the SHA-256 of the file the array was decoded from.
+    array : ndarray
+        Any non-object array; it is stored C-contiguous.
+    """
+    folder = Path(folder)
+    array = np.ascontiguousarray(array)
+    npy_path = folder / f"{key}.npy"
+    with atomic_open(npy_path) as f:
+        np.save(f, array, allow_pickle=False)
+    note = {
+        "format": _FORMAT,
+        "shape": list(array.shape),
+        "dtype": array.dtype.str,
+        "crc32": zlib.crc32(array.data),
+    }
+    # The note is written last: an entry without a valid note is never trusted.
+    atomic_write_bytes(folder / f"{key}.json", json.dumps(note).encode())
+    return npy_path
+
+
+def load_array(folder: str | os.PathLike, key: str) -> np.ndarray | None:
+    """Return the cached array stored under ``key``, or None if missing or damaged.
+
+    The array is a new one read from disk, so callers may modify it freely.
+    It is returned only if its shape, dtype and CRC-32 match the note written with
+    it; a damaged entry is deleted so that the caller rebuilds it. (CRC-32 finds
+    accidental damage at several GB/s; the cache is not a defence against someone
+    who can write to it, who could rewrite the note as well.)
+    """
+    folder = Path(folder)
+    npy_path, note_path = folder / f"{key}.npy", folder / f"{key}.json"
+    if not (npy_path.exists() and note_path.exists()):
+        return None
+    try:
+        note = json.loads(note_path.read_text())
+        # allow_pickle=False: a cache file can never run code, whatever is in it.
+        array = np.load(npy_path, allow_pickle=False)
+        trusted = (
+            note.get("format") == _FORMAT
+            and array.flags.c_contiguous
+            and list(array.shape) == note["shape"]
+            and array.dtype.str == note["dtype"]
+            and zlib.crc32(array.data) == note["crc32"]
+        )
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
+        trusted = False
+    if trusted:
+        return array
+    for path in (note_path, npy_path):
+        path.unlink(missing_ok=True)
+    return None
