@@ -12,6 +12,20 @@ import numpy as np
 from dlscratch.layers.base import Layer
 
 
+def _row_max(x):
+    """Maximum of each row of a 2-D array.
+
+    NumPy reduces along a short last axis slowly (a loop step per row), so for
+    few columns we take the maximum column by column instead: 5-20 times faster.
+    """
+    if x.shape[1] > 32:
+        return x.max(axis=1)
+    m = x[:, 0].copy()
+    for c in range(1, x.shape[1]):
+        np.maximum(m, x[:, c], out=m)
+    return m
+
+
 class SoftmaxWithLoss(Layer):
     """Softmax followed by cross-entropy, fused: backward is ``(y - t) / N``.
 
@@ -38,12 +52,18 @@ class SoftmaxWithLoss(Layer):
         return shifted, e, s
 
     def per_sample_loss(self, x, t):
-        """x : (N, C) scores, t : labels -> (N,) cross-entropy of each sample."""
-        shifted, _, s = self._log_softmax_parts(x)
-        log_s = np.log(s[:, 0])
+        """x : (N, C) scores, t : labels -> (N,) cross-entropy of each sample.
+
+        Written for speed (one temporary array), as the batched numerical
+        gradient calls it on millions of rows.
+        """
+        m = _row_max(x)
+        e = np.subtract(x, m[:, None])
+        np.exp(e, out=e)
+        log_sum = np.log(e @ np.ones(x.shape[1], x.dtype)) + m   # log(sum(exp(x))), per row
         if t.ndim == 1:
-            return log_s - shifted[np.arange(x.shape[0]), t]
-        return log_s * t.sum(axis=1) - (t * shifted).sum(axis=1)
+            return log_sum - x[np.arange(x.shape[0]), t]
+        return log_sum * t.sum(axis=1) - (t * x).sum(axis=1)
 
     def forward(self, x, t):
         """Return the mean cross-entropy of ``softmax(x)`` against ``t`` (a float)."""
@@ -99,7 +119,8 @@ class SquaredErrorLoss(Layer):
     def per_sample_loss(self, y, t):
         """y : (N, C), t : targets -> (N,) half sum of squares of each sample."""
         d = y - self._targets(y, t)
-        return 0.5 * (d * d).sum(axis=1)
+        d *= d
+        return 0.5 * (d @ np.ones(d.shape[1], d.dtype))   # row sums, fast for few columns
 
     def forward(self, y, t):
         """Return ``0.5 * sum((y - t)**2) / N`` (a float)."""

@@ -11,9 +11,11 @@ thousands of entries ``k`` at once, using the structure of a dense network:
 * an elementwise activation after it changes only that column too;
 * the next Affine layer's output then changes by a rank-one term
   ``delta_j (N,) outer W_next[j, :]``;
-* from there on, the ``B`` perturbed copies of the batch are stacked into one
-  ``(B * N, M)`` array and run through the remaining layers together, and the
-  loss layer's per-sample losses are averaged per copy.
+* from there on, the rows of all perturbed copies of the batch are stacked
+  into one array and run through the remaining layers together; only the
+  samples whose value actually changed are run (a zero pixel times ``h`` or a
+  ReLU that stays off changes nothing), and the loss difference
+  ``L(p + h e_k) - L(p - h e_k)`` is summed from their per-sample differences.
 
 Only networks whose layers are all ``Affine`` or have a row-wise
 ``function`` (activations, ``Softmax``) qualify; others (dropout, batch
@@ -27,8 +29,9 @@ import numpy as np
 
 from dlscratch.layers.affine import Affine
 
-#: Entries of the largest temporary array per chunk (float64: 8 bytes each).
-CHUNK_ELEMENTS = 1 << 21
+#: Entries of the largest temporary array per chunk (float64: 8 bytes each);
+#: small enough for the temporaries to stay in the processor's cache.
+CHUNK_ELEMENTS = 1 << 16
 
 
 def _apply(layer, z):
@@ -72,36 +75,56 @@ def batched_numerical_gradient(net, x, t, h: float = 1e-4):
         z = _apply(layer, z)
         outs.append(z)
 
-    def tiled_labels(b):
-        return np.tile(t, b) if t.ndim == 1 else np.tile(t, (b, 1))
+    # Columns as contiguous rows: gathering rows of a (D, N) array is faster
+    # than gathering columns of an (N, D) one.
+    ins_t = [a.T.copy() for a in ins]
+    outs_t = [a.T.copy() for a in outs]
 
-    def losses(li, j, col):
-        """Mean loss of each of B copies whose column ``j[b]`` of layer ``li``'s output is
-        ``col[b]`` (B, N); returns (B,)."""
-        b = col.shape[0]
-        pos = li + 1
-        while pos < len(layers) and layers[pos].elementwise:
-            col = layers[pos].function(col)
-            pos += 1
-        base = outs[pos - 1]
-        if pos < len(layers) and isinstance(layers[pos], Affine):
-            delta = col - base[:, j].T                                  # (B, N)
-            z = outs[pos][None] + delta[:, :, None] * _weight_rows(layers[pos], j)[:, None, :]
-            pos += 1
-        else:
-            z = np.repeat(base[None], b, axis=0)                        # (B, N, M)
-            z[np.arange(b), :, j] = col
-        z = z.reshape(b * n, -1)
+    def sample_losses(pos, rows, z):
+        """Per-sample losses of rows ``z`` entering layer ``pos`` (samples ``rows``)."""
         for layer in layers[pos:]:
             z = _apply(layer, z)
-        return last.per_sample_loss(z, tiled_labels(b)).reshape(b, n).mean(axis=1)
+        return last.per_sample_loss(z, t[rows])
+
+    def loss_differences(li, j, col_plus, col_minus):
+        """``L(+) - L(-)`` for B copies of the batch in which column ``j[b]`` of layer
+        ``li``'s output is ``col_plus[b]`` resp. ``col_minus[b]`` (B, N); returns (B,)."""
+        b = len(j)
+        pos = li + 1
+        while pos < len(layers) and layers[pos].elementwise:
+            col_plus = layers[pos].function(col_plus)
+            col_minus = layers[pos].function(col_minus)
+            pos += 1
+        base = outs_t[pos - 1][j]                                       # (B, N)
+        # Only samples whose column value changed can change the loss; on
+        # MNIST most pixels are 0 and many ReLUs are off, so this skips most.
+        copy, sample = np.nonzero((col_plus != base) | (col_minus != base))
+        jj = j[copy]
+        if pos < len(layers) and isinstance(layers[pos], Affine):
+            w = _weight_rows(layers[pos], jj)                           # (P, M)
+            z0 = outs[pos][sample]
+            z_plus = z0 + (col_plus[copy, sample] - base[copy, sample])[:, None] * w
+            z_minus = z0 + (col_minus[copy, sample] - base[copy, sample])[:, None] * w
+            pos += 1
+        else:
+            z_plus = outs[pos - 1][sample]
+            z_minus = z_plus.copy()
+            z_plus[np.arange(len(copy)), jj] = col_plus[copy, sample]
+            z_minus[np.arange(len(copy)), jj] = col_minus[copy, sample]
+        diff = sample_losses(pos, sample, z_plus) - sample_losses(pos, sample, z_minus)
+        return np.bincount(copy, weights=diff, minlength=b) / n
 
     grads = {}
     lam = net.weight_decay_lambda
     for li, (name, layer) in enumerate(zip(names, layers, strict=True)):
         if not isinstance(layer, Affine):
             continue
-        widest = max([outs[k].shape[1] for k in range(li, len(layers))])
+        # The widest rows materialised: those from the first non-elementwise
+        # layer after this one onwards.
+        pos = li + 1
+        while pos < len(layers) and layers[pos].elementwise:
+            pos += 1
+        widest = max(outs[k].shape[1] for k in range(max(pos - 1, li), len(layers)))
         chunk = max(1, CHUNK_ELEMENTS // (n * widest))
         for attr, key in net.param_map.get(name, {}).items():
             p = net.params[key]
@@ -116,10 +139,10 @@ def batched_numerical_gradient(net, x, t, h: float = 1e-4):
                         j, i = np.unravel_index(k, p.shape)
                     else:
                         i, j = np.unravel_index(k, p.shape)
-                    step = h * ins[li][:, i].T                          # (B, N)
-                base_col = outs[li][:, j].T
-                g[start:start + len(k)] = (losses(li, j, base_col + step)
-                                           - losses(li, j, base_col - step)) / (2 * h)
+                    step = h * ins_t[li][i]                             # (B, N)
+                base_col = outs_t[li][j]
+                g[start:start + len(k)] = loss_differences(
+                    li, j, base_col + step, base_col - step) / (2 * h)
             grad = g.reshape(p.shape)
             if lam and key in net.decay_params:
                 # The L2 term's own central difference, entry by entry but in bulk.
