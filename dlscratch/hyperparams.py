@@ -1,0 +1,152 @@
+"""Random hyper-parameter search on a validation set held out from the training data.
+
+The textbook's recipe (chapter 6): draw the learning rate and the weight-decay strength
+log-uniformly (``10 ** uniform(-6, -2)``, ``10 ** uniform(-8, -4)``), train briefly on a
+small training set, score each draw on validation data *never* the test data, and keep the
+best. Narrow the ranges around the best draws and repeat.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .trainer import History, Trainer
+
+__all__ = ["Trial", "log_uniform", "split_validation", "random_search"]
+
+DEFAULT_SPACE = {"lr": (1e-6, 1e-2), "weight_decay_lambda": (1e-8, 1e-4)}
+
+
+@dataclass
+class Trial:
+    """One sampled setting and how it did.
+
+    Attributes
+    ----------
+    params : dict name -> float
+        The sampled hyper-parameters, e.g. ``{'lr': 3e-3, 'weight_decay_lambda': 2e-6}``.
+    val_acc : float
+        Accuracy on the held-out validation data after training.
+    train_acc : float
+        Accuracy on the training data after the last epoch (test mode).
+    history : History
+        The run's full history (``test_*`` entries refer to the validation data).
+    """
+
+    params: dict
+    val_acc: float
+    train_acc: float
+    history: History
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v:.3g}" for k, v in self.params.items())
+        return f"Trial(val_acc={self.val_acc:.4f}, train_acc={self.train_acc:.4f}, {ps})"
+
+
+def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    """A number whose logarithm is uniform between ``log10(low)`` and ``log10(high)``."""
+    if not 0 < low <= high:
+        raise ValueError(f"log-uniform range needs 0 < low <= high, got ({low}, {high})")
+    return float(10.0 ** rng.uniform(math.log10(low), math.log10(high)))
+
+
+def split_validation(x, t, validation_fraction: float = 0.2, seed=0):
+    """Shuffle ``(x, t)`` and hold out a fraction for validation.
+
+    Returns
+    -------
+    x_train, t_train, x_val, t_val : arrays (copies; the inputs are not modified)
+    """
+    x, t = np.asarray(x), np.asarray(t)
+    if len(x) != len(t):
+        raise ValueError(f"x and t must have the same length, got {len(x)} and {len(t)}")
+    if not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+    n_val = int(round(len(x) * validation_fraction))
+    if not 0 < n_val < len(x):
+        raise ValueError(f"validation_fraction={validation_fraction} of {len(x)} samples "
+                         f"leaves an empty training or validation set")
+    order = np.random.default_rng(seed).permutation(len(x))
+    x, t = x[order], t[order]
+    return x[n_val:], t[n_val:], x[:n_val], t[:n_val]
+
+
+def random_search(
+    make_network: Callable[..., object],
+    x,
+    t,
+    *,
+    n_trials: int = 100,
+    space: Mapping[str, tuple[float, float]] | None = None,
+    validation_fraction: float = 0.2,
+    epochs: int = 50,
+    mini_batch_size: int = 100,
+    optimizer: str = "sgd",
+    seed: int = 0,
+    verbose: bool = False,
+) -> list[Trial]:
+    """Try ``n_trials`` random settings; return them best first (by validation accuracy).
+
+    Parameters
+    ----------
+    make_network : callable
+        ``make_network(seed=..., **network_params)`` returns a fresh network; it receives
+        every sampled hyper-parameter except ``lr``, e.g.
+        ``lambda weight_decay_lambda, seed: MultiLayerNet(784, [100] * 6, 10,
+        weight_decay_lambda=weight_decay_lambda, seed=seed)``.
+    x : (N, ...) float array
+        Training inputs; ``validation_fraction`` of them are held out for validation.
+    t : (N,) int labels or (N, C) one-hot array
+    n_trials : int
+    space : dict name -> (low, high)
+        Log-uniform ranges; default ``{'lr': (1e-6, 1e-2),
+        'weight_decay_lambda': (1e-8, 1e-4)}`` as in the textbook. ``lr`` goes to the
+        optimizer, everything else to ``make_network``.
+    validation_fraction : float
+        Share of ``x`` held out (default 0.2).
+    epochs, mini_batch_size, optimizer
+        Passed to :class:`~dlscratch.trainer.Trainer`.
+    seed : int
+        Seeds the split, the draws, and every trial's network and shuffling: the same seed
+        gives the same list.
+    verbose : bool
+        Print one line per trial.
+
+    Returns
+    -------
+    list of Trial, sorted by ``val_acc``, best first (ties keep the order they were tried)
+    """
+    space = dict(DEFAULT_SPACE if space is None else space)
+    if "lr" not in space:
+        raise ValueError(f"space must include 'lr', got {sorted(space)}")
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise ValueError(f"n_trials must be a positive int, got {n_trials!r}")
+    rng = np.random.default_rng(seed)
+    x_train, t_train, x_val, t_val = split_validation(
+        x, t, validation_fraction, seed=int(rng.integers(2**32)))
+    trials = []
+    for i in range(n_trials):
+        params = {name: log_uniform(rng, lo, hi) for name, (lo, hi) in space.items()}
+        net_seed, shuffle_seed = (int(s) for s in rng.integers(2**32, size=2))
+        network_params = {k: v for k, v in params.items() if k != "lr"}
+        network = make_network(seed=net_seed, **network_params)
+        trainer = Trainer(network, x_train, t_train, x_val, t_val, epochs=epochs,
+                          mini_batch_size=mini_batch_size, optimizer=optimizer,
+                          optimizer_param={"lr": params["lr"]}, verbose=False,
+                          seed=shuffle_seed)
+        with warnings.catch_warnings():
+            # A too-large draw may blow up; that is expected here and recorded in
+            # trial.history.stop_reason, so the warning would only be noise.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            val_acc = trainer.train()
+        train_acc = trainer.history.train_acc[-1] if trainer.history.train_acc else math.nan
+        trial = Trial(params, val_acc, train_acc, trainer.history)
+        trials.append(trial)
+        if verbose:
+            print(f"trial {i + 1}/{n_trials}: {trial}")
+    return sorted(trials, key=lambda tr: -tr.val_acc)
