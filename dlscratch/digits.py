@@ -213,10 +213,11 @@ def predict_digit(network, image) -> tuple[int, np.ndarray]:
     Parameters
     ----------
     network : dlscratch network or NeuralNetWork
-        Anything with ``predict(x) -> (N, 10)`` scores (turned into
-        probabilities by softmax, unless the network's last layer already is a
-        ``Softmax``) or ``query(x)`` returning 10 outputs in [0, 1] (normalised
-        to sum to 1).
+        Anything with ``predict(x) -> (N, 10)`` scores, turned into
+        probabilities by softmax -- unless the network's last layer is a
+        ``Softmax`` (the outputs already are probabilities) or a ``Sigmoid``
+        (outputs in [0, 1], scaled to sum to 1) -- or with ``query(x)``
+        returning 10 outputs in [0, 1] (scaled to sum to 1).
     image : (28, 28) or (784,) array, or str / path-like
         An MNIST-like image as :func:`load_digit` or :func:`preprocess_digit`
         return it, or the path of an image file (read with :func:`load_digit`).
@@ -238,10 +239,14 @@ def predict_digit(network, image) -> tuple[int, np.ndarray]:
                          "pass it through preprocess_digit first")
     x = x.reshape(1, -1)
     if hasattr(network, "predict"):
-        outputs = np.asarray(network.predict(x), dtype=np.float64)[0]
-        # A network whose last layer is a Softmax (squared-error training)
-        # already predicts probabilities; any other predicts raw scores.
-        probabilities = outputs if _ends_in_softmax(network) else softmax(outputs)
+        outputs = np.asarray(network.predict(x), dtype=np.float64).reshape(-1)
+        last = _last_layer_name(network)
+        if last == "Softmax":  # squared-error training: already probabilities
+            probabilities = outputs
+        elif last == "Sigmoid":  # independent outputs in [0, 1]: scale to sum to 1
+            probabilities = outputs / outputs.sum()
+        else:  # raw scores
+            probabilities = softmax(outputs)
     elif hasattr(network, "query"):
         outputs = np.asarray(network.query(x), dtype=np.float64).reshape(-1)
         probabilities = outputs / outputs.sum()
@@ -251,14 +256,12 @@ def predict_digit(network, image) -> tuple[int, np.ndarray]:
     return int(np.argmax(probabilities)), probabilities
 
 
-def _ends_in_softmax(network) -> bool:
-    """Whether the last layer before the loss of a dlscratch network is a Softmax."""
-    from dlscratch.layers import Softmax
-
+def _last_layer_name(network) -> str | None:
+    """Class name of the last layer (before the loss) of a dlscratch network, else None."""
     layers = getattr(network, "layers", None)
     if not layers:
-        return False
-    return isinstance(list(layers.values())[-1], Softmax)
+        return None
+    return type(list(layers.values())[-1]).__name__
 
 
 def format_probabilities(probabilities, width: int = 30) -> str:

@@ -214,3 +214,67 @@ def test_format_probabilities_marks_the_winner():
     assert len(lines) == 10
     assert lines[3].endswith("<") and "0.820" in lines[3] and "########" in lines[3]
     assert not any(line.endswith("<") for i, line in enumerate(lines) if i != 3)
+
+
+# ---------------------------------------------------------------- with real networks
+
+@pytest.fixture(scope="module")
+def mnist_and_net():
+    """MNIST test images and a TwoLayerNet trained for a few seconds on 5,000 images."""
+    from dlscratch.datasets import load_mnist
+    from dlscratch.networks import TwoLayerNet
+    from dlscratch.trainer import Trainer
+
+    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=False, flatten=False)
+    net = TwoLayerNet(784, 50, 10, weight_init_std="he", seed=0)
+    Trainer(net, x_train[:5000] / 255, t_train[:5000], x_test[:100] / 255, t_test[:100],
+            epochs=3, mini_batch_size=50, optimizer="adam", optimizer_param={"lr": 0.003},
+            verbose=False, seed=0).train()
+    return x_test[:40, 0], t_test[:40], net
+
+
+def test_mnist_digit_rendered_at_three_times_the_size_is_recognised(tmp_path, mnist_and_net):
+    images, labels, net = mnist_and_net
+    predicted = np.argmax(net.predict(images.reshape(-1, 784) / 255), axis=1)
+    correct = np.flatnonzero(predicted == labels)
+    assert len(correct) >= 30  # the net itself is good enough for the test to mean much
+    for i in correct:
+        # Dark ink on white paper, 84x84 pixels, as a scanned digit would be.
+        big = np.kron(255 - images[i], np.ones((3, 3), dtype=np.uint8))
+        path = tmp_path / f"digit{i}.png"
+        Image.fromarray(big).save(path)
+        label, p = predict_digit(net, path)
+        assert label == labels[i], f"test image {i}"
+        assert np.isclose(p.sum(), 1.0)
+
+
+def test_round_trip_keeps_mnist_images_close(tmp_path, mnist_and_net):
+    images = mnist_and_net[0]
+    differences = []
+    for i in range(10):
+        path = tmp_path / f"digit{i}.png"
+        Image.fromarray(np.kron(images[i], np.ones((3, 3), dtype=np.uint8))).save(path)
+        differences.append(np.abs(load_digit(path) - images[i] / 255).mean())
+    # Most come back exactly; a digit whose mass centre MNIST rounded the other
+    # way comes back shifted by a pixel, which changes a few edge pixels.
+    assert np.median(differences) < 1e-6
+    assert max(differences) < 0.1
+
+
+def test_predict_digit_reads_probabilities_of_softmax_and_sigmoid_networks():
+    from dlscratch.functions import softmax
+    from dlscratch.networks import NeuralNetWork, TwoLayerNet
+
+    image = preprocess_digit(seven())
+    x = image.reshape(1, 784)
+    mse = TwoLayerNet(784, 20, 10, weight_init_std=0.5, loss="squared_error", seed=0)
+    _, p = predict_digit(mse, image)
+    np.testing.assert_allclose(p, mse.predict(x)[0], rtol=1e-6)  # no second softmax
+    cross_entropy = TwoLayerNet(784, 20, 10, weight_init_std=0.5, seed=0)
+    _, p = predict_digit(cross_entropy, image)
+    np.testing.assert_allclose(p, softmax(cross_entropy.predict(x)[0].astype(np.float64)),
+                               rtol=1e-6)
+    classic = NeuralNetWork(784, 20, 10, 0.1, seed=0)
+    _, p = predict_digit(classic, image)
+    outputs = classic.query(image.reshape(784))
+    np.testing.assert_allclose(p, outputs / outputs.sum())
