@@ -80,12 +80,14 @@ class GradientCheckResult:
     rows : list of rows with ``name``, ``shape``, ``checked`` (what was compared),
         ``max_abs_error``, ``max_rel_error`` and ``passed``
     tol : float, the relative-error tolerance
+    noise : float, the rounding noise of the difference quotients (absolute)
     passed : bool, True if every parameter passed
     """
 
-    def __init__(self, rows, tol: float):
+    def __init__(self, rows, tol: float, noise: float = 0.0):
         self.rows = list(rows)
         self.tol = tol
+        self.noise = noise
 
     @property
     def passed(self) -> bool:
@@ -113,7 +115,8 @@ class GradientCheckResult:
         lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
                  for line in [header, *body]]
         verdict = "passed" if self.passed else "FAILED"
-        lines.append(f"gradient check {verdict} (relative error tolerance {self.tol:g})")
+        lines.append(f"gradient check {verdict} (relative error tolerance {self.tol:g}; "
+                     f"absolute errors below the rounding noise {self.noise:.1e} pass)")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -126,7 +129,7 @@ def _relative_errors(analytic, numeric, floor):
 
 
 def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = None,
-                   n_directions: int = 0, h: float = 1e-4, seed=0) -> GradientCheckResult:
+                   n_directions: int = 0, h: float = 1e-6, seed=0) -> GradientCheckResult:
     """Compare ``network.gradient`` (backpropagation) with a numerical gradient.
 
     The check runs on a float64 copy of the network (the network itself,
@@ -146,7 +149,10 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
         many random unit directions per parameter, ``(L(p+hv) - L(p-hv)) / 2h``
         against ``grad . v``; this sees every entry at once, so an error
         anywhere in the gradient shows up
-    h : float, the finite-difference step
+    h : float, the finite-difference step.  The default 1e-6 (the textbook
+        uses 1e-4) suits float64: the truncation error O(h**2) is negligible,
+        the rounding error ~eps * |L| / h is ~1e-10, and a ReLU kink (below)
+        is 100 times less likely to fall within h of a pre-activation.
     seed : seed of the choice of entries and directions (and dropout masks)
 
     Returns
@@ -165,8 +171,9 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
 
     Central differences straddle the kink of ReLU at 0: if a pre-activation
     lies within ``h`` of 0, that entry's numerical gradient is wrong.  With
-    many samples this happens now and then; check on a few samples, or with
-    a smooth activation, when you need a tight bound.
+    ``h = 1e-4`` and a batch of 100 MNIST images this happens for some hidden
+    units of ``TwoLayerNet(784, 50, 10)`` (``benchmarks/numerical_gradient.py``);
+    with the default ``h = 1e-6`` it is rare.
     """
     rng = np.random.default_rng(seed)
     net = network.astype(np.float64)
@@ -246,4 +253,4 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
         max_rel = float(rel.max(initial=0.0))
         rows.append(_Row(key, param.shape, checked, float(abs_err.max(initial=0.0)), max_rel,
                          bool(max_rel < tol)))
-    return GradientCheckResult(rows, tol)
+    return GradientCheckResult(rows, tol, noise)
