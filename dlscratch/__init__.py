@@ -7,7 +7,8 @@ The names a reader types most often are importable from the top level, e.g.
 __version__ = "0.1.0"
 
 from dlscratch.networks import MultiLayerNet, Network, NeuralNetWork, TwoLayerNet  # noqa: E402
+from dlscratch.networks import DeepConvNet, SimpleConvNet  # noqa: E402
 from dlscratch.trainer import History, Trainer  # noqa: E402
 
 __all__ = ["__version__", "Network", "TwoLayerNet", "NeuralNetWork", "MultiLayerNet",
-           "Trainer", "History"]
+           "Trainer", "History", "SimpleConvNet", "DeepConvNet"]
