@@ -6,8 +6,14 @@ The names a reader types most often are importable from the top level, e.g.
 
 __version__ = "0.1.0"
 
-from dlscratch.networks import MultiLayerNet, Network, NeuralNetWork, TwoLayerNet  # noqa: E402
-from dlscratch.networks import DeepConvNet, SimpleConvNet  # noqa: E402
+from dlscratch.networks import (  # noqa: E402
+    DeepConvNet,
+    MultiLayerNet,
+    Network,
+    NeuralNetWork,
+    SimpleConvNet,
+    TwoLayerNet,
+)
 from dlscratch.trainer import History, Trainer  # noqa: E402
 
 __all__ = ["__version__", "Network", "TwoLayerNet", "NeuralNetWork", "MultiLayerNet",
