@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["numerical_diff", "numerical_gradient", "gradient_check", "GradientCheckResult"]
+__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent", "gradient_check",
+           "GradientCheckResult"]
 
 
 def numerical_diff(f, x: float, h: float = 1e-4) -> float:
@@ -58,6 +59,31 @@ def numerical_gradient(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
             x[idx] = original
         grad[idx] = (f_plus - f_minus) / (float(up) - float(down))
     return grad
+
+
+def gradient_descent(f, init_x, lr: float = 0.01, step_num: int = 100):
+    """Minimise ``f`` from ``init_x`` by ``step_num`` steps ``x -= lr * grad f(x)``.
+
+    The gradient is :func:`numerical_gradient`'s; ``init_x`` is not modified.
+
+    Parameters
+    ----------
+    f : callable, array -> float
+    init_x : float array of any shape, the starting point
+    lr : float, the learning rate
+    step_num : int, the number of steps
+
+    Returns
+    -------
+    x : float64 array, the final point
+    history : (step_num + 1, *x.shape) float64 array of every point visited
+    """
+    x = np.array(init_x, dtype=np.float64)
+    history = [x.copy()]
+    for _ in range(step_num):
+        x -= lr * numerical_gradient(f, x)
+        history.append(x.copy())
+    return x, np.array(history)
 
 
 # ---------------------------------------------------------------- gradient check

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from dlscratch.gradient import gradient_check, numerical_diff, numerical_gradient
+from dlscratch.gradient import (
+    gradient_check,
+    gradient_descent,
+    numerical_diff,
+    numerical_gradient,
+)
 from dlscratch.networks import MultiLayerNet, NeuralNetWork, TwoLayerNet
 
 
@@ -53,6 +58,15 @@ def test_numerical_gradient_restores_the_entry_even_if_f_raises():
 def test_numerical_gradient_rejects_integer_arrays():
     with pytest.raises(TypeError, match="floating"):
         numerical_gradient(lambda v: 0.0, np.array([1, 2]))
+
+
+def test_gradient_descent_finds_the_minimum_of_the_textbook_function():
+    init = np.array([-3.0, 4.0])
+    x, history = gradient_descent(lambda v: float(v[0] ** 2 + v[1] ** 2), init, lr=0.1)
+    np.testing.assert_allclose(x, 0, atol=1e-8)
+    assert history.shape == (101, 2)
+    np.testing.assert_allclose(history[1], [-2.4, 3.2])   # x - 0.1 * 2x
+    np.testing.assert_array_equal(init, [-3.0, 4.0])
 
 
 def small_batch(seed=0, n=4, d=6, c=5):

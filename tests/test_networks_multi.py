@@ -85,6 +85,12 @@ def test_layer_names_and_repr():
     assert f"trainable parameters: {sum(p.size for p in net.params.values()):,}" in text
 
 
+def test_textbook_names_work():
+    from dlscratch.networks import MultiLayerNetExtend
+    net = MultiLayerNetExtend(6, [5], 3, use_dropout=True, dropout_ration=0.2, seed=0)
+    assert net.layers["Dropout1"].dropout_ratio == 0.2
+
+
 def test_init_by_name():
     assert init_std("he", 50) == pytest.approx(np.sqrt(2 / 50))
     assert init_std("relu", 50) == init_std("he", 50)

@@ -29,6 +29,7 @@ class MultiLayerNet(Network):
         (parameters ``gamma1``, ``beta1``, ...; running statistics in ``state_dict``)
     seed : int, numpy.random.Generator or None (weights and dropout masks)
     dtype : float dtype
+    dropout_ration : the textbook's (misspelt) name of ``dropout_ratio``, accepted too
 
     Parameters are ``W1, b1, ..., W{L+1}, b{L+1}`` (and ``gamma{i}``, ``beta{i}``).
     """
@@ -37,7 +38,9 @@ class MultiLayerNet(Network):
                  activation: str = "relu", weight_init_std="relu",
                  weight_decay_lambda: float = 0, use_dropout: bool = False,
                  dropout_ratio: float = 0.5, use_batchnorm: bool = False, seed=None,
-                 dtype=np.float32):
+                 dtype=np.float32, dropout_ration: float | None = None):
+        if dropout_ration is not None:  # the textbook's spelling of dropout_ratio
+            dropout_ratio = dropout_ration
         super().__init__((input_size,), output_size, dtype=dtype, seed=seed, flatten_input=True)
         self.hidden_size_list = list(hidden_size_list)
         self.activation = activation
@@ -80,3 +83,7 @@ class MultiLayerNet(Network):
         if self.use_batchnorm:
             hp["use_batchnorm"] = True
         return hp
+
+
+MultiLayerNetExtend = MultiLayerNet
+"""The textbook's name for the variant with dropout and batch norm: the same class here."""
