@@ -85,9 +85,9 @@ def main() -> None:
     for hidden in (50, 512):
         big = TwoLayerNet(784, hidden, 10, weight_init_std="he", seed=0, dtype=np.float64)
         start = time.perf_counter()
-        result = gradient_check(big, x, t, n_coords=100, n_directions=10)
+        result = gradient_check(big, x, t, n_coords=100, n_directions=5)
         print(f"\nfast gradient_check of TwoLayerNet(784, {hidden}, 10), 100 entries and "
-              f"10 directions per parameter: {time.perf_counter() - start:.2f} s")
+              f"5 directions per parameter: {time.perf_counter() - start:.2f} s")
         print(result)
 
 

@@ -220,8 +220,16 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
         return net.loss(x, t, train_flg=True)
 
     rows = []
+    sampled = None
     if n_coords is None:
         numeric = net.numerical_gradient(x, t, h=h)
+    else:
+        from dlscratch.networks.numerical import batched_numerical_gradient
+
+        chosen = {key: rng.choice(p.size, size=min(n_coords, p.size), replace=False)
+                  for key, p in net.params.items()}
+        # The sampled entries in bulk where the network allows, else one by one.
+        sampled = batched_numerical_gradient(net, x, t, h, entries=chosen)
     # Rounding error of a central difference: the loss is known to about
     # eps * |L|, so the quotient to about eps * |L| / h (we allow 100 times
     # that).  Gradient entries below noise / tol cannot be confirmed to a
@@ -237,11 +245,11 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
             rel = _relative_errors(a, n, floor)
             checked = f"all {a.size}"
         else:
-            k = min(n_coords, param.size)
-            flat = rng.choice(param.size, size=k, replace=False)
+            flat = chosen[key]
+            k = len(flat)
             a = a_all.ravel()[flat]
-            n = np.empty(k)
-            for i, f in enumerate(flat):
+            n = np.empty(k) if sampled is None else sampled[key]
+            for i, f in enumerate(flat if sampled is None else ()):
                 idx = np.unravel_index(f, param.shape)
                 original = param[idx]
                 try:

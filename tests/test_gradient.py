@@ -155,3 +155,15 @@ def test_batched_numerical_gradient_equals_the_entry_by_entry_loop(make):
     slow = net._numerical_gradient_loop(net._check_input(x), net._check_labels(t, 3), 1e-4)
     for key in net.params:
         np.testing.assert_allclose(fast[key], slow[key], rtol=1e-7, atol=1e-11)
+
+
+def test_batched_numerical_gradient_of_chosen_entries():
+    from dlscratch.networks.numerical import batched_numerical_gradient
+
+    x, t = small_batch(n=3)
+    net = MultiLayerNet(6, [4], 5, weight_decay_lambda=0.3, seed=0, dtype=np.float64)
+    full = net.numerical_gradient(x, t)
+    chosen = {key: np.array([p.size - 1, 0, 2]) for key, p in net.params.items()}
+    some = batched_numerical_gradient(net, x, t, 1e-4, entries=chosen)
+    for key, idx in chosen.items():
+        np.testing.assert_allclose(some[key], full[key].ravel()[idx], rtol=1e-12)

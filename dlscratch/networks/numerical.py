@@ -49,7 +49,7 @@ def _weight_rows(layer: Affine, j):
     return layer.W[:, j].T if layer.transposed else layer.W[j]
 
 
-def batched_numerical_gradient(net, x, t, h: float = 1e-4):
+def batched_numerical_gradient(net, x, t, h: float = 1e-4, entries=None):
     """Return ``{key: central-difference gradient}`` for ``net``, or None if unsupported.
 
     Parameters
@@ -57,6 +57,8 @@ def batched_numerical_gradient(net, x, t, h: float = 1e-4):
     net : a float64 Network whose layers are Affine or row-wise
     x : (N, ...) validated float64 inputs; t : validated labels
     h : float, the step
+    entries : optional dict key -> 1-D array of flat indices into ``params[key]``;
+        if given, only those entries are computed and returned as 1-D arrays
     """
     layers = list(net.layers.values())
     names = list(net.layers)
@@ -128,9 +130,10 @@ def batched_numerical_gradient(net, x, t, h: float = 1e-4):
         chunk = max(1, CHUNK_ELEMENTS // (n * widest))
         for attr, key in net.param_map.get(name, {}).items():
             p = net.params[key]
-            g = np.empty(p.size)
-            for start in range(0, p.size, chunk):
-                k = np.arange(start, min(start + chunk, p.size))
+            wanted = np.arange(p.size) if entries is None else np.asarray(entries[key])
+            g = np.empty(len(wanted))
+            for start in range(0, len(wanted), chunk):
+                k = wanted[start:start + chunk]
                 if attr == "b":
                     j = k
                     step = np.full((len(k), n), h)
@@ -143,11 +146,11 @@ def batched_numerical_gradient(net, x, t, h: float = 1e-4):
                 base_col = outs_t[li][j]
                 g[start:start + len(k)] = loss_differences(
                     li, j, base_col + step, base_col - step) / (2 * h)
-            grad = g.reshape(p.shape)
             if lam and key in net.decay_params:
                 # The L2 term's own central difference, entry by entry but in bulk.
-                grad += 0.5 * lam * ((p + h) ** 2 - (p - h) ** 2) / (2 * h)
-            grads[key] = grad
+                w = p.reshape(-1)[wanted]
+                g += 0.5 * lam * ((w + h) ** 2 - (w - h) ** 2) / (2 * h)
+            grads[key] = g.reshape(p.shape) if entries is None else g
     if set(grads) != set(net.params):
         return None
     return {key: grads[key] for key in net.params}
