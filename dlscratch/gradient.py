@@ -117,6 +117,7 @@ class GradientCheckResult:
 
     @property
     def passed(self) -> bool:
+        """True if every parameter passed."""
         return all(r.passed for r in self.rows)
 
     @property

@@ -96,6 +96,19 @@ def test_training_reduces_the_loss_on_a_small_problem():
     assert net.accuracy(x, t) > 0.9
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+def test_training_step_leaves_the_callers_arrays_alone(loss):
+    x, t = batch()
+    one_hot = np.eye(5)[t]
+    copies = x.copy(), t.copy(), one_hot.copy()
+    net = TwoLayerNet(6, 4, 5, loss=loss, seed=0, dtype=np.float64)
+    for labels in (t, one_hot):
+        net.loss_and_gradient(x, labels)
+        net.accuracy(x, labels)
+    for before, after in zip(copies, (x, t, one_hot), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
 def test_gradient_dictionary_arrays_are_not_the_params():
     x, t = batch()
     net = TwoLayerNet(6, 4, 5, seed=0)

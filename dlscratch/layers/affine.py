@@ -39,10 +39,12 @@ class Affine(Layer):
 
     @property
     def in_features(self) -> int:
+        """D, the number of inputs per sample."""
         return self.W.shape[1] if self.transposed else self.W.shape[0]
 
     @property
     def out_features(self) -> int:
+        """M, the number of outputs per sample."""
         return self.W.shape[0] if self.transposed else self.W.shape[1]
 
     def forward(self, x):
