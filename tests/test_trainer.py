@@ -413,3 +413,78 @@ def test_verbose_prints_one_line_per_epoch_and_the_final_accuracy(data, capsys):
     assert "Final test accuracy" in out
     # No line per iteration (30 iterations).
     assert out.count("\n") < 10
+
+
+# -- chapter 6: MultiLayerNet's weight decay, dropout and batch norm through the Trainer ------
+
+
+def wide_blobs(n=300, dim=20, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = 2.0 * rng.standard_normal((3, dim))
+    t = rng.integers(0, 3, n)
+    x = (centres[t] + rng.standard_normal((n, dim))).astype(np.float32)
+    return x[:200], t[:200], x[200:], t[200:]
+
+
+def test_weight_decay_shrinks_the_weights():
+    from dlscratch import MultiLayerNet
+
+    data = wide_blobs()
+
+    def weight_norm(lam):
+        net = MultiLayerNet(20, [30, 30], 3, weight_decay_lambda=lam, seed=0)
+        trainer = Trainer(net, *data, epochs=10, mini_batch_size=20,
+                          optimizer_param={"lr": 0.1}, verbose=False)
+        trainer.train()
+        return sum(float(np.sum(net.params[f"W{i}"] ** 2)) for i in (1, 2, 3)), trainer
+
+    plain, _ = weight_norm(0.0)
+    decayed, trainer = weight_norm(0.5)
+    assert decayed < 0.5 * plain
+    # The recorded loss includes the penalty 0.5 * lambda * sum(W**2).
+    net = trainer.network
+    data_loss = net.last_layer.forward(net.predict(data[0]), data[1])
+    assert trainer.history.train_loss[-1] == pytest.approx(data_loss + 0.25 * decayed, rel=1e-4)
+
+
+def test_dropout_and_batchnorm_train_and_evaluate_in_test_mode():
+    from dlscratch import MultiLayerNet
+
+    data = wide_blobs()
+    net = MultiLayerNet(20, [30, 30], 3, use_dropout=True, dropout_ratio=0.2,
+                        use_batchnorm=True, seed=0)
+    before = net.state_dict()
+    trainer = Trainer(net, *data, epochs=5, mini_batch_size=20, optimizer="adam",
+                      optimizer_param={"lr": 0.01}, verbose=False)
+    assert trainer.train() > 0.9
+    after = net.state_dict()
+    assert not np.array_equal(before["BatchNorm1.running_mean"], after["BatchNorm1.running_mean"])
+    assert not np.array_equal(before["gamma1"], after["gamma1"])
+    # Test mode: running statistics and no dropout, so the numbers can be recomputed.
+    assert trainer.history.test_loss[-1] == pytest.approx(net.loss(data[2], data[3]), rel=1e-6)
+
+
+def test_resume_with_dropout_and_batchnorm_is_bit_for_bit(tmp_path):
+    from dlscratch import MultiLayerNet
+
+    data = wide_blobs()
+
+    def new_trainer(epochs, seed=0):
+        net = MultiLayerNet(20, [16, 16], 3, use_dropout=True, dropout_ratio=0.3,
+                            use_batchnorm=True, weight_decay_lambda=1e-3, seed=seed)
+        return Trainer(net, *data, epochs=epochs, mini_batch_size=32, optimizer="rmsprop",
+                       optimizer_param={"lr": 0.01}, verbose=False, seed=1)
+
+    full = new_trainer(4)
+    full.train()
+    path = tmp_path / "run.npz"
+    first = new_trainer(2)
+    first.train()
+    first.save_checkpoint(path)
+    resumed = new_trainer(4, seed=123)
+    resumed.load_checkpoint(path)
+    resumed.train()
+    np.testing.assert_array_equal(full.history.iter_loss, resumed.history.iter_loss)
+    np.testing.assert_array_equal(full.history.test_loss, resumed.history.test_loss)
+    for key, value in full.network.state_dict().items():
+        np.testing.assert_array_equal(value, resumed.network.state_dict()[key])
