@@ -134,6 +134,9 @@ class Trainer:
         E.g. ``EarlyStopping``, ``Checkpoint``.
     eval_batch_size : int
         Images per forward pass during evaluation (bounds memory; default 1000).
+    max_iterations : int, optional
+        Stop after this many iterations even if ``epochs`` are not done (the last epoch
+        may then be partial; it is evaluated like the others).
 
     Attributes
     ----------
@@ -163,6 +166,7 @@ class Trainer:
         seed: int | np.random.Generator = 0,
         callbacks: Iterable[Callback] = (),
         eval_batch_size: int = 1000,
+        max_iterations: int | None = None,
     ):
         self.network = network
         dtype = getattr(network, "dtype", np.float32)
@@ -185,6 +189,8 @@ class Trainer:
                               self.train_size)
         self.iter_per_epoch = -(-self.train_size // self.batch_size)  # ceil division
         self.max_iter = self.epochs * self.iter_per_epoch
+        if max_iterations is not None:
+            self.max_iter = min(self.max_iter, _positive_int("max_iterations", max_iterations))
         if evaluate_sample_num_per_epoch is not None:
             evaluate_sample_num_per_epoch = _positive_int(
                 "evaluate_sample_num_per_epoch", evaluate_sample_num_per_epoch)
@@ -263,7 +269,8 @@ class Trainer:
             leave=True,
         )
         try:
-            while self.current_epoch < self.epochs and not self._stop_requested:
+            while (self.current_epoch < self.epochs and self.current_iter < self.max_iter
+                   and not self._stop_requested):
                 bar.set_description(f"epoch {self.current_epoch + 1}/{self.epochs}")
                 if not self._train_one_epoch(bar):
                     break
@@ -297,6 +304,8 @@ class Trainer:
         order = self.rng.permutation(n)
         start_time = time.perf_counter()
         for start in range(0, n, size):
+            if self.current_iter >= self.max_iter:
+                break
             idx = order[start:start + size]
             x_batch = self._x_batch[:len(idx)]
             t_batch = self._t_batch[:len(idx)]

@@ -488,3 +488,11 @@ def test_resume_with_dropout_and_batchnorm_is_bit_for_bit(tmp_path):
     np.testing.assert_array_equal(full.history.test_loss, resumed.history.test_loss)
     for key, value in full.network.state_dict().items():
         np.testing.assert_array_equal(value, resumed.network.state_dict()[key])
+
+
+def test_max_iterations_stops_inside_an_epoch(data):
+    trainer = make_trainer(data, epochs=10, mini_batch_size=30, max_iterations=9)
+    assert trainer.iter_per_epoch == 4 and trainer.max_iter == 9
+    trainer.train()
+    assert trainer.current_iter == 9 and len(trainer.history.iter_loss) == 9
+    assert trainer.current_epoch == 3 and len(trainer.history.test_acc) == 3
