@@ -178,7 +178,7 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
         anywhere in the gradient shows up
     h : float, the finite-difference step.  The default 1e-6 (the textbook
         uses 1e-4) suits float64: the truncation error O(h**2) is negligible,
-        the rounding error ~eps * |L| / h is ~1e-10, and a ReLU kink (below)
+        the rounding error ``eps * |L| / h`` is ~1e-10, and a ReLU kink (below)
         is 100 times less likely to fall within h of a pre-activation.
     seed : seed of the choice of entries and directions (and dropout masks)
 

@@ -31,7 +31,9 @@ class MultiLayerNet(Network):
     dtype : float dtype
     dropout_ration : the textbook's (misspelt) name of ``dropout_ratio``, accepted too
 
-    Parameters are ``W1, b1, ..., W{L+1}, b{L+1}`` (and ``gamma{i}``, ``beta{i}``).
+    Notes
+    -----
+    The parameters are ``W1, b1, ..., W{L+1}, b{L+1}`` (and ``gamma{i}``, ``beta{i}``).
     """
 
     def __init__(self, input_size: int, hidden_size_list, output_size: int,
