@@ -82,6 +82,27 @@ def test_size_on_the_canvas_barely_matters():
     assert np.abs(small - large).mean() < 0.05
 
 
+def test_specks_of_dust_are_ignored():
+    clean = seven()
+    dusty = clean.copy()
+    dusty[280:283, 10:13] = 0    # a 3x3 speck far from the digit
+    dusty[5, 490] = 60           # and a single dark pixel
+    np.testing.assert_allclose(preprocess_digit(dusty), preprocess_digit(clean), atol=1e-12)
+
+
+def test_a_digit_in_two_strokes_keeps_both():
+    canvas = np.zeros((100, 100))
+    canvas[10:60, 20:26] = 1.0   # the down stroke of a 4 ...
+    canvas[55:61, 20:70] = 1.0
+    canvas[30:95, 60:66] = 1.0   # ... and its separate vertical stroke
+    canvas[55:61, 26:59] = 0.0   # cut the bar so that the strokes do not touch
+    assert ndimage.label(canvas > 0)[1] == 2
+    out = preprocess_digit(canvas)
+    # Both strokes span 85 x 46 pixels; the first alone would be 51 x 39.
+    height, width = ink_box(out)
+    assert height == 20 and abs(width - 46 * 20 / 85) <= 1.5
+
+
 def test_aspect_ratio_is_kept():
     canvas = np.zeros((400, 400))
     canvas[50:250, 100:140] = 1.0  # a 200 x 40 bar: aspect 5:1

@@ -166,7 +166,8 @@ def test_unknown_preset_names_the_known_ones():
 
 @pytest.mark.parametrize("kwargs, error", [
     ({"quick": "yes"}, TypeError),
-    ({"seed": -1}, TypeError),
+    ({"seed": -1}, ValueError),
+    ({"seed": 1.5}, TypeError),
     ({"verbose": 1}, TypeError),
 ])
 def test_run_arguments_are_checked(kwargs, error):

@@ -33,6 +33,9 @@ class ExperimentResult:
         The lines the run printed (or would have printed with ``verbose=True``).
     details : dict
         Anything else an experiment reports (e.g. a second run, a prediction).
+    figure_title : str, optional
+        The title of :meth:`figure` (default: the name), e.g. to say that the
+        "test" curves are on a validation split.
     """
 
     name: str
@@ -42,9 +45,15 @@ class ExperimentResult:
     network: Any = None
     lines: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    figure_title: str | None = None
 
     def figure(self, title: str | None = None):
         """The learning curves of the run, drawn by ``dlscratch.plotting.plot_learning_curves``.
+
+        Parameters
+        ----------
+        title : str, optional
+            Overrides ``figure_title``.
 
         Returns
         -------
@@ -52,7 +61,7 @@ class ExperimentResult:
         """
         from dlscratch.plotting import plot_learning_curves
 
-        return plot_learning_curves(self.history, title=title or self.name)
+        return plot_learning_curves(self.history, title=title or self.figure_title or self.name)
 
     def summary(self) -> str:
         """One line: the name, each final number and the time taken."""
@@ -113,13 +122,18 @@ class Stopwatch:
 
 
 def check_run_arguments(quick, seed, verbose) -> None:
-    """Raise TypeError unless ``quick``/``verbose`` are bools and ``seed`` is an int >= 0."""
+    """Check the common arguments of a preset's ``run``.
+
+    Raises TypeError unless ``quick`` and ``verbose`` are bools and ``seed`` is an
+    int, and ValueError if ``seed`` is negative.
+    """
     for name, value in (("quick", quick), ("verbose", verbose)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {value!r}")
-    if (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral)
-            or seed < 0):
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
 
 
 def format_final(final: Mapping[str, float]) -> str:

@@ -65,6 +65,7 @@ def run(quick: bool = False, seed: int = DEFAULT_SEED, verbose: bool = True) -> 
     result = train_and_report(PRESET.name, network, data, epochs=epochs, batch_size=batch_size,
                               optimizer=optimizer, seed=seed, verbose=verbose, report=report)
     result.seconds = watch.seconds
+    result.figure_title = f"{PRESET.name}: 784-512-10 ReLU, RMSprop, batch {batch_size}"
     report(f"{PRESET.name}: {format_final(result.final)} ({result.seconds:.1f} s)")
     return result
 

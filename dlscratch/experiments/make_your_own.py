@@ -144,7 +144,10 @@ def run(quick: bool = False, seed: int = DEFAULT_SEED, verbose: bool = True, *,
     final = {f"test_acc_lr{lr:g}": run_["test_acc"] for lr, run_ in runs.items()}
     result = ExperimentResult(name=PRESET.name, history=first["history"], final=final,
                               seconds=watch.seconds, network=first["network"],
-                              lines=report.lines, details={"runs": runs})
+                              lines=report.lines, details={"runs": runs},
+                              figure_title=f"{PRESET.name}: NeuralNetWork, lr "
+                                           f"{learning_rates[0]:g}, one pass (each 'epoch' is "
+                                           f"1/{CHECKPOINTS} of it)")
     report(f"{PRESET.name}: {format_final(final)} ({result.seconds:.1f} s)")
     return result
 

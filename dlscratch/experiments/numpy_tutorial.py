@@ -234,7 +234,10 @@ def run(quick: bool = False, seed: int = TUTORIAL_SEED, verbose: bool = True, *,
     final = {"train_error": history.train_loss[-1], "train_acc": history.train_acc[-1],
              "test_error": history.test_loss[-1], "test_acc": history.test_acc[-1]}
     return ExperimentResult(name=PRESET.name, history=history, final=final,
-                            seconds=watch.seconds, network=network, lines=report.lines)
+                            seconds=watch.seconds, network=network, lines=report.lines,
+                            figure_title=f"{PRESET.name}: mean squared error and accuracy, "
+                                         f"{len(x_train):,} training / {len(x_test):,} test "
+                                         "images")
 
 
 PRESET = Preset(

@@ -118,6 +118,8 @@ def run(quick: bool = False, seed: int = DEFAULT_SEED, verbose: bool = True, *,
                               optimizer=SGD(lr=LEARNING_RATE), seed=seed, verbose=verbose,
                               report=report, monitor="validation")
     result.final["test_acc"] = float(network.accuracy(x_test, t_test))
+    result.figure_title = (f"{PRESET.name}: 784-128-10 sigmoid + softmax + squared error "
+                           f"(the 'test' curves are the {len(x_val):,}-image validation split)")
     report(f"validation accuracy {result.final['val_acc']:.4f}, "
            f"test accuracy {result.final['test_acc']:.4f} ({len(x_test):,} test images)")
 

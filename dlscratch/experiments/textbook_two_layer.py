@@ -62,6 +62,7 @@ def run(quick: bool = False, seed: int = DEFAULT_SEED, verbose: bool = True) -> 
     result = train_and_report(PRESET.name, network, data, epochs=epochs, batch_size=batch_size,
                               optimizer=SGD(lr=0.1), seed=seed, verbose=verbose, report=report)
     result.seconds = watch.seconds
+    result.figure_title = f"{PRESET.name}: TwoLayerNet 784-50-10, SGD lr 0.1, batch {batch_size}"
     report(f"{PRESET.name}: {format_final(result.final)} ({result.seconds:.1f} s)")
     return result
 
