@@ -50,7 +50,7 @@ def test_bundled_shapes_labels_and_counts():
 
 def test_textbook_defaults_and_flags():
     (x, t), (x_test, t_test) = load_mnist()
-    assert x.shape == (60000, 784) and x.dtype == np.float32
+    assert x.shape == (60000, 784) and x.dtype == np.float32 and type(x) is np.ndarray
     assert 0.0 <= x.min() and x.max() == 1.0
     assert t.dtype == np.int64 and t.shape == (60000,)
 
@@ -78,6 +78,7 @@ def test_returned_arrays_are_independent_of_the_cache():
     (x, t), (x_test, t_test) = load_mnist(normalize=False)
     first = x[0].copy()
     for array in (x, t, x_test, t_test):
+        assert type(array) is np.ndarray  # not a memory map of the cache file
         array[...] = 0
     (x2, t2), (x_test2, _) = load_mnist(normalize=False)
     np.testing.assert_array_equal(x2[0], first)

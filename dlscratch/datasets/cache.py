@@ -101,7 +101,8 @@ def save_array(folder: str | os.PathLike, key: str, array: np.ndarray) -> Path:
 def load_array(folder: str | os.PathLike, key: str) -> np.ndarray | None:
     """Return the cached array stored under ``key``, or None if missing or damaged.
 
-    The array is a new one read from disk, so callers may modify it freely.
+    The array is a read-only memory map of the file: nothing is copied until the
+    caller makes the array it needs from it (``np.array(cached, dtype=...)``).
     It is returned only if its shape, dtype and CRC-32 match the note written with
     it; a damaged entry is deleted so that the caller rebuilds it. (CRC-32 finds
     accidental damage at several GB/s; the cache is not a defence against someone
@@ -111,21 +112,23 @@ def load_array(folder: str | os.PathLike, key: str) -> np.ndarray | None:
     npy_path, note_path = folder / f"{key}.npy", folder / f"{key}.json"
     if not (npy_path.exists() and note_path.exists()):
         return None
+    array = None
     try:
         note = json.loads(note_path.read_text())
         # allow_pickle=False: a cache file can never run code, whatever is in it.
-        array = np.load(npy_path, allow_pickle=False)
+        array = np.load(npy_path, mmap_mode="r", allow_pickle=False)
         trusted = (
             note.get("format") == _FORMAT
             and array.flags.c_contiguous
             and list(array.shape) == note["shape"]
             and array.dtype.str == note["dtype"]
-            and zlib.crc32(array.data) == note["crc32"]
+            and zlib.crc32(array) == note["crc32"]
         )
     except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
         trusted = False
     if trusted:
         return array
+    del array  # unmap before deleting: Windows cannot delete a mapped file
     for path in (note_path, npy_path):
         path.unlink(missing_ok=True)
     return None

@@ -154,14 +154,14 @@ def _format_images(images: np.ndarray, normalize: bool, flatten: bool, dtype: np
         # Same values as the textbook's ``x.astype(float32); x /= 255.0``, in one pass.
         x = np.divide(images, dtype.type(255), dtype=dtype)
     else:
-        x = images.astype(dtype)  # astype copies
+        x = np.array(images, dtype=dtype)  # a new plain ndarray, even from a memory map
     n = len(x)
     return x.reshape(n, -1) if flatten else x.reshape(n, 1, *x.shape[1:])
 
 
 def _format_labels(labels: np.ndarray, one_hot: bool, dtype: np.dtype) -> np.ndarray:
     """Turn ``(N,)`` uint8 labels into int64 labels or ``(N, 10)`` one-hot rows."""
-    labels = labels.astype(np.int64)
+    labels = np.array(labels, dtype=np.int64)  # a new plain ndarray
     if not one_hot:
         return labels
     if labels.size and labels.max() >= _N_CLASSES:
