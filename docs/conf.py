@@ -71,9 +71,27 @@ nb_merge_streams = True
 
 # Environment of the kernel that runs the chapters: quick mode, and matplotlib's
 # inline backend so that a figure left open at the end of a cell is shown.
-CHAPTER_ENV = {"DLSCRATCH_QUICK": "1"}
+# The figure files the chapters save go to _generated/figures (the pages show
+# the same figures inline, as cell outputs).
+CHAPTER_ENV = {"DLSCRATCH_QUICK": "1", "DLSCRATCH_FIGURES": str(GENERATED / "figures")}
 os.environ.update(CHAPTER_ENV)
 os.environ.pop("MPLBACKEND", None)  # CI exports MPLBACKEND=Agg, which would hide the figures
+# tqdm.auto warns on import in a kernel without ipywidgets; that line is not the chapter's output.
+os.environ["PYTHONWARNINGS"] = "ignore:IProgress not found"
+
+
+def write_kernel_profile() -> None:
+    """Give the kernel an IPython profile that turns on Matplotlib's inline support.
+
+    The package draws on ``matplotlib.figure.Figure`` objects that pyplot never
+    sees. IPython shows such a figure as an image (when it is a cell's last
+    expression or passed to ``display``) only once inline support is on, which
+    otherwise happens only when pyplot is imported.
+    """
+    profile = GENERATED / "ipython" / "profile_default"
+    write_if_changed(profile / "ipython_kernel_config.py",
+                     'c.InteractiveShellApp.matplotlib = "inline"\n')
+    os.environ["IPYTHONDIR"] = str(profile.parent)
 
 # ---------------------------------------------------------------- API reference
 
@@ -90,6 +108,7 @@ autodoc_mock_imports = ["tensorflow", "tensorflow_datasets"]  # the optional [tf
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+napoleon_use_ivar = True  # "Attributes" as fields: no second entry beside a documented property
 
 # ---------------------------------------------------------------- doctest
 
@@ -111,7 +130,7 @@ html_last_updated_fmt = None
 # ---------------------------------------------------------------- chapter pages
 
 CHAPTER_TITLES = {
-    1: "Python and NumPy",
+    1: "NumPy and Matplotlib warm-up",
     2: "Perceptrons",
     3: "Neural networks",
     4: "Learning from data",
@@ -123,15 +142,10 @@ CHAPTER_TITLES = {
 
 CHAPTER_NOTE = """\
 ```{{note}}
-This page is the chapter script `{script}`, run by the documentation build.
-Run the full chapter yourself from the repository root with
-
-    .venv/bin/python {script}
-
-The outputs and figures on this page come from a **quick run**
-({quick}) made while the page was built, so they show smaller
-runs than the full chapter. The numbers quoted in the text are those of the
-full run.
+This page is the script `{script}`, run while the site was built. It ran in
+**quick mode** (`DLSCRATCH_QUICK=1`), so the output under each cell comes from
+a smaller run than the full chapter; the numbers quoted in the text are those
+of the full run, `.venv/bin/python {script}`.
 ```
 """
 
@@ -158,8 +172,7 @@ def find_chapter_script(n: int) -> Path | None:
 def chapter_notebook(script: Path) -> nbformat.NotebookNode:
     """Read a percent-format chapter script and put the "how to run" note after its title."""
     notebook = jupytext.read(script, fmt="py:percent")
-    quick = ", ".join(f"`{k}={v}`" for k, v in CHAPTER_ENV.items())
-    note = CHAPTER_NOTE.format(script=script.relative_to(ROOT).as_posix(), quick=quick)
+    note = CHAPTER_NOTE.format(script=script.relative_to(ROOT).as_posix())
     position = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
     notebook.cells.insert(position, nbformat.v4.new_markdown_cell(note))
     notebook.metadata["kernelspec"] = {
@@ -193,6 +206,7 @@ def write_chapter_pages() -> None:
             write_if_changed(stand_in_path, page)
 
 
+write_kernel_profile()
 write_chapter_pages()
 
 
