@@ -149,9 +149,11 @@ print("same as network.predict:",
 # (On a machine whose cores are all busy with other work, a multi-threaded
 # BLAS can lose this advantage: compare the two times on your own machine.)
 #
-# The full run prints test accuracy **0.9668** on all 10,000 images, for both
-# loops (`python chapters/ch03_neural_network.py`); the textbook's own sample
-# weights reach 0.9352.
+# The full run prints test accuracy **0.9668** on all 10,000 images for both
+# loops (332 images misclassified); the textbook's own sample weights reach
+# 0.9352. One image at a time took 0.96 s, batches of 100 took 0.14 s
+# (`OMP_NUM_THREADS=1 python chapters/ch03_neural_network.py` on a 2-core
+# machine shared with other jobs).
 
 # %%
 n_images = ch.quick_or_full(quick=1000, full=len(x_test))
