@@ -163,8 +163,8 @@ def load_mnist_split(train_size: int | None = None, test_size: int | None = None
 
 
 def train_and_report(name: str, network, data, *, epochs: int, batch_size: int, optimizer,
-                     seed: int, verbose: bool, report: Reporter,
-                     monitor: str = "test") -> ExperimentResult:
+                     seed: int, verbose: bool, report: Reporter, monitor: str = "test",
+                     max_iterations: int | None = None) -> ExperimentResult:
     """Train ``network`` with :class:`dlscratch.Trainer` and wrap the outcome.
 
     Parameters
@@ -186,6 +186,8 @@ def train_and_report(name: str, network, data, *, epochs: int, batch_size: int, 
     monitor : {"test", "validation"}
         What the monitored set is; with "validation" the final numbers are
         named ``val_loss``/``val_acc`` (the history keeps the Trainer's ``test_*``).
+    max_iterations : int, optional
+        Stop after this many iterations, inside the last epoch if need be.
 
     Returns
     -------
@@ -197,7 +199,7 @@ def train_and_report(name: str, network, data, *, epochs: int, batch_size: int, 
     x_train, t_train, x_monitor, t_monitor = data
     trainer = Trainer(network, x_train, t_train, x_monitor, t_monitor, epochs=epochs,
                       mini_batch_size=batch_size, optimizer=optimizer, verbose=verbose,
-                      seed=seed)
+                      seed=seed, max_iterations=max_iterations)
     trainer.train()
     history = trainer.history
     prefix = "val" if monitor == "validation" else "test"

@@ -9,9 +9,10 @@ hand-made image of a 7.
 
 Here the network is :class:`~dlscratch.TwoLayerNet` with ``activation='sigmoid'``
 and ``loss='squared_error'`` (a Softmax layer, then half the squared distance
-to the one-hot target), trained by :class:`~dlscratch.Trainer` for 26 shuffled
-epochs of 391 batches (10,166 iterations, the nearest whole number of epochs
-to the source's 10,000). Two things differ on purpose:
+to the one-hot target), trained by :class:`~dlscratch.Trainer` for the
+source's 10,000 iterations: 25.6 shuffled passes over the 50,000 images (391
+batches each), so the 26th epoch stops after 225 batches. Two things differ on
+purpose:
 
 - The source's backward pass multiplies by the softmax's derivative taken
   element by element, ``s * (1 - s)``, the diagonal of its Jacobian only; the
@@ -100,7 +101,7 @@ def run(quick: bool = False, seed: int = DEFAULT_SEED, verbose: bool = True, *,
     check_run_arguments(quick, seed, verbose)
     watch = Stopwatch()
     report = Reporter(verbose)
-    epochs, batch_size = (5, 128) if quick else (26, 128)
+    epochs, batch_size, iterations = (5, 128, None) if quick else (26, 128, 10_000)
     train_size, validation_size = (2000, 500) if quick else (50_000, VALIDATION_SIZE)
     x_all, t_all, x_test, t_test = load_mnist_split(None, 500 if quick else None)
     # The split: the first 50,000 training images train, the last 10,000 validate.
@@ -110,13 +111,15 @@ def run(quick: bool = False, seed: int = DEFAULT_SEED, verbose: bool = True, *,
     network = TwoLayerNet(784, 128, 10, weight_init_std="xavier", activation="sigmoid",
                           loss="squared_error", seed=seed)
     report(f"{network!r}")
-    report(f"SGD(lr={LEARNING_RATE}), batch {batch_size}, {epochs} epochs, "
+    length = f"{iterations:,} iterations" if iterations else f"{epochs} epochs"
+    report(f"SGD(lr={LEARNING_RATE}), batch {batch_size}, {length}, "
            f"{len(x_train):,} training / {len(x_val):,} validation / {len(x_test):,} test "
            f"images, seed {seed} (the per-epoch 'test' numbers are on the validation split)")
     result = train_and_report(PRESET.name, network, (x_train, t_train, x_val, t_val),
                               epochs=epochs, batch_size=batch_size,
                               optimizer=SGD(lr=LEARNING_RATE), seed=seed, verbose=verbose,
-                              report=report, monitor="validation")
+                              report=report, monitor="validation",
+                              max_iterations=iterations)
     result.final["test_acc"] = float(network.accuracy(x_test, t_test))
     result.figure_title = (f"{PRESET.name}: 784-128-10 sigmoid + softmax + squared error "
                            f"(the 'test' curves are the {len(x_val):,}-image validation split)")
@@ -144,7 +147,8 @@ def run(quick: bool = False, seed: int = DEFAULT_SEED, verbose: bool = True, *,
 PRESET = Preset(
     name="sigmoid-mse",
     description="784-128-10 sigmoid + softmax + squared error, SGD lr 2.0, batch 128, "
-                "50k/10k train/validation split, then classifies a digit image",
+                "10,000 iterations on a 50k/10k train/validation split, then classifies "
+                "a digit image",
     run=run,
     default_seed=DEFAULT_SEED,
 )
