@@ -8,6 +8,8 @@ invisible to the network).
 The step is written with in-place ufuncs (``out=``) and one scratch buffer per parameter,
 so an update allocates no new arrays: for a big layer the optimizer step is a large share
 of the time of an iteration, and temporaries cost both the allocation and the memory traffic.
+Large parameters are split into chunks updated by several threads at once (NumPy releases
+the GIL inside ufuncs); element-wise formulas give bit-for-bit the same result either way.
 
 Per-parameter state (velocities, squared-gradient averages) is kept in dicts keyed by the
 parameter name, named as in the textbook (``Momentum.v``, ``AdaGrad.h``, ``Adam.m``,
@@ -18,7 +20,9 @@ parameter name, named as in the textbook (``Momentum.v``, ``AdaGrad.h``, ``Adam.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -53,18 +57,38 @@ def _check_fraction(name: str, value) -> float:
     return value
 
 
+#: Parameters with fewer elements than this are updated by one thread (the hand-over to
+#: other threads costs more than it saves on small arrays).
+MIN_ELEMENTS_PER_THREAD = 1 << 17
+
+
 class Optimizer:
     """Base class: hyper-parameters, per-parameter state and its (de)serialisation.
 
     Subclasses list their hyper-parameters in ``hyperparams`` and the names of their
-    per-parameter state dicts in ``slots``, and implement ``_update_one``.
+    per-parameter state dicts in ``slots``, and implement ``_step(param, grad, *state,
+    scratch)``, the update rule written on plain arrays.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate.
+    threads : int, optional
+        Most threads one update may use for a large parameter (default: the number of
+        CPUs, at most 4). ``threads=1`` updates everything in the calling thread.
     """
 
     hyperparams: tuple[str, ...] = ("lr",)
     slots: tuple[str, ...] = ()
 
-    def __init__(self, lr: float = 0.01):
+    def __init__(self, lr: float = 0.01, *, threads: int | None = None):
         self.lr = _check_positive("lr", lr)
+        if threads is None:
+            threads = min(os.cpu_count() or 1, 4)
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        self.threads = int(threads)
+        self._pool: ThreadPoolExecutor | None = None
         for slot in self.slots:
             setattr(self, slot, {})
         # Scratch space, one array per parameter; not part of the state.
@@ -94,13 +118,31 @@ class Optimizer:
                 raise ValueError(
                     f"gradient of {key!r} has shape {grad.shape}, parameter has {param.shape}"
                 )
-            self._update_one(key, param, grad)
+            state = [self._buffer(getattr(self, slot), key, param) for slot in self.slots]
+            self._run_step([param, grad, *state, self._buffer(self._scratch, key, param)])
 
     def _begin_step(self) -> None:
         """Hook run once per update before the parameters (Adam counts steps here)."""
 
-    def _update_one(self, key: str, param: np.ndarray, grad: np.ndarray) -> None:
+    def _step(self, param, grad, *state_and_scratch) -> None:
+        """Update ``param`` in place from ``grad``; the arrays all have the same shape."""
         raise NotImplementedError
+
+    def _run_step(self, arrays: list[np.ndarray]) -> None:
+        """Run ``_step`` on ``arrays``, in equal chunks on several threads if they are large."""
+        n_chunks = min(self.threads, arrays[0].size // MIN_ELEMENTS_PER_THREAD)
+        if n_chunks < 2 or not all(a.flags.c_contiguous for a in arrays):
+            self._step(*arrays)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.threads - 1)
+        flat = [a.reshape(-1) for a in arrays]  # views: the arrays are contiguous
+        bounds = np.linspace(0, flat[0].size, n_chunks + 1).astype(int)
+        chunks = [[f[lo:hi] for f in flat] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        futures = [self._pool.submit(self._step, *chunk) for chunk in chunks[1:]]
+        self._step(*chunks[0])
+        for future in futures:
+            future.result()
 
     def _buffer(self, store: dict, key: str, param: np.ndarray) -> np.ndarray:
         """The array ``store[key]``, created as zeros shaped like ``param`` on first use."""
@@ -113,9 +155,6 @@ class Optimizer:
                 f"{param.shape}; use a new optimizer for a different network"
             )
         return buf
-
-    def _scratch_for(self, key: str, param: np.ndarray) -> np.ndarray:
-        return self._buffer(self._scratch, key, param)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -179,11 +218,10 @@ class SGD(Optimizer):
         Learning rate (textbook default 0.01).
     """
 
-    def __init__(self, lr: float = 0.01):
-        super().__init__(lr)
+    def __init__(self, lr: float = 0.01, *, threads: int | None = None):
+        super().__init__(lr, threads=threads)
 
-    def _update_one(self, key, param, grad):
-        step = self._scratch_for(key, param)
+    def _step(self, param, grad, step):
         np.multiply(grad, self.lr, out=step)
         param -= step
 
@@ -202,13 +240,11 @@ class Momentum(Optimizer):
     hyperparams = ("lr", "momentum")
     slots = ("v",)
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
-        super().__init__(lr)
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9, *, threads: int | None = None):
+        super().__init__(lr, threads=threads)
         self.momentum = _check_fraction("momentum", momentum)
 
-    def _update_one(self, key, param, grad):
-        v = self._buffer(self.v, key, param)
-        step = self._scratch_for(key, param)
+    def _step(self, param, grad, v, step):
         v *= self.momentum
         np.multiply(grad, self.lr, out=step)
         v -= step
@@ -236,9 +272,7 @@ class Nesterov(Momentum):
         How much of the previous velocity is kept (default 0.9).
     """
 
-    def _update_one(self, key, param, grad):
-        v = self._buffer(self.v, key, param)
-        step = self._scratch_for(key, param)
+    def _step(self, param, grad, v, step):
         np.multiply(v, self.momentum * self.momentum, out=step)
         param += step
         np.multiply(grad, self.lr, out=step)
@@ -265,13 +299,11 @@ class AdaGrad(Optimizer):
     hyperparams = ("lr", "eps")
     slots = ("h",)
 
-    def __init__(self, lr: float = 0.01, eps: float = 1e-7):
-        super().__init__(lr)
+    def __init__(self, lr: float = 0.01, eps: float = 1e-7, *, threads: int | None = None):
+        super().__init__(lr, threads=threads)
         self.eps = _check_positive("eps", eps)
 
-    def _update_one(self, key, param, grad):
-        h = self._buffer(self.h, key, param)
-        step = self._scratch_for(key, param)
+    def _step(self, param, grad, h, step):
         np.multiply(grad, grad, out=step)
         h += step
         _scaled_step(grad, h, self.lr, self.eps, step)
@@ -296,14 +328,13 @@ class RMSprop(Optimizer):
     hyperparams = ("lr", "decay_rate", "eps")
     slots = ("h",)
 
-    def __init__(self, lr: float = 0.01, decay_rate: float = 0.99, eps: float = 1e-7):
-        super().__init__(lr)
+    def __init__(self, lr: float = 0.01, decay_rate: float = 0.99, eps: float = 1e-7, *,
+                 threads: int | None = None):
+        super().__init__(lr, threads=threads)
         self.decay_rate = _check_fraction("decay_rate", decay_rate)
         self.eps = _check_positive("eps", eps)
 
-    def _update_one(self, key, param, grad):
-        h = self._buffer(self.h, key, param)
-        step = self._scratch_for(key, param)
+    def _step(self, param, grad, h, step):
         h *= self.decay_rate
         np.multiply(grad, grad, out=step)
         step *= 1.0 - self.decay_rate
@@ -343,10 +374,9 @@ class Adam(Optimizer):
     hyperparams = ("lr", "beta1", "beta2", "eps", "iter")
     slots = ("m", "v")
 
-    def __init__(
-        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7
-    ):
-        super().__init__(lr)
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-7, *, threads: int | None = None):
+        super().__init__(lr, threads=threads)
         self.beta1 = _check_fraction("beta1", beta1)
         self.beta2 = _check_fraction("beta2", beta2)
         self.eps = _check_positive("eps", eps)
@@ -361,10 +391,7 @@ class Adam(Optimizer):
         self._lr_t = self.lr * correction2 / (1.0 - self.beta1**self.iter)
         self._eps_t = self.eps * correction2
 
-    def _update_one(self, key, param, grad):
-        m = self._buffer(self.m, key, param)
-        v = self._buffer(self.v, key, param)
-        step = self._scratch_for(key, param)
+    def _step(self, param, grad, m, v, step):
         # m += (1 - beta1) * (dW - m)
         np.subtract(grad, m, out=step)
         step *= 1.0 - self.beta1

@@ -283,3 +283,33 @@ def test_state_shape_mismatch_is_reported():
     opt.update({"W": np.zeros(3)}, {"W": np.ones(3)})
     with pytest.raises(ValueError, match=r"'W'.*\(3,\).*\(4,\)"):
         opt.update({"W": np.zeros(4)}, {"W": np.ones(4)})
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_threaded_update_of_a_large_parameter_is_bit_identical(name):
+    rng = np.random.default_rng(4)
+    shape = (700, 600)  # 420,000 elements: split into chunks for several threads
+    start = {"W": rng.standard_normal(shape).astype(np.float32),
+             "b": rng.standard_normal(600).astype(np.float32)}
+    grads = [{k: rng.standard_normal(v.shape).astype(np.float32) for k, v in start.items()}
+             for _ in range(3)]
+    results = []
+    for threads in (1, 3):
+        params = {k: v.copy() for k, v in start.items()}
+        opt = get_optimizer(name)
+        opt.threads = threads
+        for g in grads:
+            opt.update(params, g)
+        results.append(params)
+    for key in start:
+        np.testing.assert_array_equal(results[0][key], results[1][key])
+    assert not np.array_equal(results[0]["W"], start["W"])
+
+
+def test_non_contiguous_parameters_are_updated_in_place():
+    base = np.zeros((400, 800), np.float32)
+    params = {"W": base[:, ::2]}  # a strided view: (400, 400), not contiguous
+    SGD(lr=1.0, threads=2).update(params, {"W": np.ones((400, 400), np.float32)})
+    assert np.all(base[:, ::2] == -1.0) and np.all(base[:, 1::2] == 0.0)
+    with pytest.raises(ValueError, match="threads"):
+        SGD(threads=0)
