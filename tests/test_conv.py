@@ -249,14 +249,16 @@ conv_cases = st.tuples(
 
 
 @settings(max_examples=60, deadline=None)
-@given(conv_cases)
-def test_convolution_matches_naive_loops(case):
+@given(conv_cases, st.booleans())
+def test_convolution_matches_naive_loops(case, one_image_per_block):
     N, C, FN, H, W, fh, fw, stride, pad = case
     rng = np.random.default_rng(sum(case))
     x = rng.standard_normal((N, C, H, W))
     Wt = rng.standard_normal((FN, C, fh, fw))
     b = rng.standard_normal(FN)
     layer = Convolution(Wt, b, stride, pad)
+    if one_image_per_block:  # the batch is processed in several blocks
+        layer.block_bytes = 1
     out = layer.forward(x)
     np.testing.assert_allclose(out, naive_conv_forward(x, Wt, b, stride, pad), atol=1e-12)
 
