@@ -13,8 +13,8 @@ and then uses three things:
   data and iterations so that the chapter finishes in seconds (the tests run
   every chapter that way); the full run reproduces the numbers the text quotes.
 - ``ch.save(fig, "name")``: writes ``<figures>/ch05_name.png`` atomically (with
-  :func:`dlscratch.plotting.save_figure`), prints the path and returns it; in a
-  Jupyter notebook the figure is also shown inline.
+  :func:`dlscratch.plotting.save_figure`) and prints the path; in a Jupyter
+  notebook the figure is also shown inline.
 - ``print(ch)``: one line saying which mode runs and where figures go.
 
 How to choose the mode and the figure folder (a command-line flag wins over the
@@ -193,8 +193,8 @@ class Chapter:
                              f"(no folders), got {name!r}")
         return self.figures_dir / f"{self.name}_{name}.png"
 
-    def save(self, fig, name: str, *, dpi: float = 100, show: bool | None = None) -> Path:
-        """Save ``fig`` as ``<figures_dir>/<chapter>_<name>.png``, print and return the path.
+    def save(self, fig, name: str, *, dpi: float = 100, show: bool | None = None) -> None:
+        """Save ``fig`` as ``<figures_dir>/<chapter>_<name>.png`` and print the path.
 
         Parameters
         ----------
@@ -206,9 +206,8 @@ class Chapter:
             where a figure made with ``matplotlib.figure.Figure`` would otherwise
             not appear unless it is the last expression of the cell.
 
-        Returns
-        -------
-        pathlib.Path of the written file (absolute)
+        Nothing is returned, so that a notebook cell ending in ``ch.save(...)``
+        shows the figure and not a path object; :meth:`figure_path` gives the path.
         """
         path = save_figure(fig, self.figure_path(name), dpi=dpi)
         print(f"saved figure {path}")
@@ -218,7 +217,6 @@ class Chapter:
             from IPython.display import display
 
             display(fig)
-        return path
 
     def __repr__(self) -> str:
         return f"Chapter({self.name!r}, mode={self.mode!r}, figures_dir='{self.figures_dir}')"

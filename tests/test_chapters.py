@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import matplotlib
@@ -93,11 +94,40 @@ def test_save_writes_prefixed_png_and_prints_path(tmp_path, capsys):
     ch = Chapter("ch03", figures=tmp_path / "figs", argv=[], environ={})
     fig = Figure()
     fig.add_subplot().plot([0, 1], [1, 0])
-    path = ch.save(fig, "sigmoid")
-    assert path == tmp_path / "figs" / "ch03_sigmoid.png"
+    assert ch.save(fig, "sigmoid", show=False) is None  # a notebook cell shows no path object
+    path = tmp_path / "figs" / "ch03_sigmoid.png"
+    assert ch.figure_path("sigmoid") == path
     assert path.read_bytes().startswith(PNG_SIGNATURE)
     assert str(path) in capsys.readouterr().out
     assert [p.name for p in path.parent.iterdir()] == ["ch03_sigmoid.png"]  # no temp files
+
+
+def _fake_ipython(monkeypatch, in_kernel: bool):
+    """Install stand-in IPython modules; return the list that display() appends to."""
+    shown = []
+    shell = types.SimpleNamespace(config={"IPKernelApp": {}} if in_kernel else {})
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: shell
+    display_module = types.ModuleType("IPython.display")
+    display_module.display = shown.append
+    ipython.display = display_module
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display_module)
+    return shown
+
+
+def test_save_shows_the_figure_inline_only_in_a_jupyter_kernel(tmp_path, monkeypatch):
+    ch = Chapter("ch03", figures=tmp_path, argv=[], environ={})
+    fig = Figure()
+    assert ch.save(fig, "plain") is None  # no IPython loaded: a plain script
+    shown = _fake_ipython(monkeypatch, in_kernel=False)  # terminal IPython: no inline figures
+    ch.save(fig, "terminal")
+    assert shown == []
+    shown = _fake_ipython(monkeypatch, in_kernel=True)
+    ch.save(fig, "kernel")
+    assert shown == [fig]
+    ch.save(fig, "quiet", show=False)
+    assert shown == [fig]
 
 
 @pytest.mark.parametrize("name", ["a/b", "../up", "", "x y"])
