@@ -208,8 +208,8 @@ class Pooling(Layer):
     ``argmax``).  Instead of the textbook's im2col and ``argmax`` over the copied columns,
     the max and its position are found separably, first across the ``pool_w`` columns of
     each window and then down its ``pool_h`` rows, comparing strided views of the image
-    (nothing is copied).  For 2x2 windows this is twice as fast as comparing the four
-    offsets one by one (``benchmarks/conv_speed.py``).
+    (nothing is copied).  For 2x2 windows on a 100 x 30 x 24 x 24 batch this took 4.6 ms
+    of CPU time, against 7.6 ms for comparing the four offsets one by one.
     """
 
     def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0):
