@@ -159,8 +159,13 @@ class Chapter:
             raise ValueError(f"chapter name must be a short word such as 'ch05', got {name!r}")
         if quick is not None and not isinstance(quick, bool):
             raise TypeError(f"quick must be True, False or None, got {quick!r}")
-        flags = parse_flags(sys.argv[1:] if argv is None else argv)
         environ = os.environ if environ is None else environ
+        # The command line is only read for what the caller left open, so explicit
+        # arguments work even where sys.argv holds somebody else's flags.
+        if quick is None or figures is None:
+            flags = parse_flags(sys.argv[1:] if argv is None else argv)
+        else:
+            flags = {"quick": None, "figures": None}
 
         if quick is None:
             quick = flags["quick"]

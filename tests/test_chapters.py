@@ -59,6 +59,9 @@ def test_explicit_arguments_win_over_everything(tmp_path):
     ch = Chapter("ch01", quick=False, figures=tmp_path, argv=["--quick"],
                  environ={"DLSCRATCH_QUICK": "1"})
     assert ch.quick is False and ch.figures_dir == tmp_path
+    # with both given, the command line is not even read
+    ch = Chapter("ch01", quick=True, figures=tmp_path, argv=["--figures"], environ={})
+    assert ch.quick is True
 
 
 def test_relative_figure_folder_is_resolved_against_working_directory(tmp_path, monkeypatch):
