@@ -134,6 +134,14 @@ def test_save_and_load_params(make, tmp_path):
     assert other.layers["Conv1"].W is other.params["W1"]
 
 
+def test_textbook_save_params_and_load_params_methods(tmp_path):
+    net, other = small_deep(seed=11), small_deep(seed=12)
+    x = np.random.default_rng(13).random((2, 1, 12, 12))
+    net.save_params(tmp_path / "params.pkl")  # the textbook's file name; the format is .npz
+    other.load_params(tmp_path / "params.pkl")
+    np.testing.assert_array_equal(other.predict(x), net.predict(x))
+
+
 def test_load_state_dict_rejects_wrong_shapes():
     net = SimpleConvNet(input_dim=(1, 10, 10), conv_param={"filter_num": 4}, hidden_size=8)
     state = net.state_dict()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch import io
 from dlscratch.layers import Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss
 from dlscratch.networks.base import Network
 from dlscratch.networks.init import init_weight
@@ -40,6 +41,18 @@ class _ConvNetBase(Network):
                                                     weight_init_std, dtype=self.dtype))
         b = self.add_param(f"b{index}", np.zeros(size))
         self.add_layer(name, Affine(W, b), W=f"W{index}", b=f"b{index}")
+
+    def save_params(self, file_name="params.npz") -> None:
+        """Save the parameters to ``file_name`` (the textbook's method).
+
+        The file is always an ``.npz`` archive, whatever its name: the textbook pickles,
+        and loading a pickle can run arbitrary code.  See :func:`dlscratch.io.save_params`.
+        """
+        io.save_params(self, file_name)
+
+    def load_params(self, file_name="params.npz") -> None:
+        """Load parameters saved by :meth:`save_params` into this network, in place."""
+        io.load_params(self, file_name)
 
     @classmethod
     def pretrained(cls):
