@@ -211,8 +211,11 @@ class Chapter:
             where a figure made with ``matplotlib.figure.Figure`` would otherwise
             not appear unless it is the last expression of the cell.
 
-        Nothing is returned, so that a notebook cell ending in ``ch.save(...)``
-        shows the figure and not a path object; :meth:`figure_path` gives the path.
+        Returns
+        -------
+        None
+            Nothing is returned, so that a notebook cell ending in ``ch.save(...)``
+            shows the figure and not a path object; :meth:`figure_path` gives the path.
         """
         path = save_figure(fig, self.figure_path(name), dpi=dpi)
         print(f"saved figure {path}")
