@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import types
@@ -149,6 +150,25 @@ def test_repr_names_mode_and_folder(tmp_path):
 
 def test_chapters_exist():
     assert CHAPTERS, f"no chapters found in {CHAPTERS_DIR}"
+
+
+@pytest.mark.parametrize("script", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_chapter_is_a_percent_format_notebook_using_the_public_api(script):
+    text = script.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    # jupytext header: a YAML block in comments that names the percent format
+    assert lines[0] == "# ---", f"{script.name} does not start with a jupytext header"
+    header = lines[:lines.index("# ---", 1) + 1]
+    assert "#       format_name: percent" in header
+    assert text.count("\n# %% [markdown]\n") >= 2, "expected narrative (markdown) cells"
+    assert re.search(r"^# %%$", text, re.MULTILINE), "expected code cells"
+    first_markdown = text[text.index("# %% [markdown]"):]
+    number = int(script.stem[2:4])
+    assert re.search(rf"^# # Chapter {number}\b", first_markdown, re.MULTILINE), \
+        f"{script.name} should open with the title '# Chapter {number}: ...'"
+    # only the public API: no private names, no path manipulation
+    assert not re.search(r"dlscratch(\.\w+)*\._|import _\w+|sys\.path", text)
+    assert f'Chapter("ch{number:02d}")' in text
 
 
 @pytest.mark.parametrize("script", CHAPTERS, ids=[p.stem for p in CHAPTERS])
