@@ -35,6 +35,8 @@ def test_tfds_requirement_is_met():
 def test_tfds_source_equals_bundled_exactly(tmp_path_factory, monkeypatch):
     cache_dir = tmp_path_factory.mktemp("tfds-cache")
     monkeypatch.setenv("DLSCRATCH_CACHE_DIR", str(cache_dir))
+    # Keras, imported with TensorFlow, writes a config file to ~/.keras unless told otherwise.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras-home")))
     from_tfds = load_mnist(source="tfds", normalize=False, flatten=False)
     bundled = load_mnist(normalize=False, flatten=False)
     for split_tfds, split_bundled in zip(from_tfds, bundled, strict=True):
