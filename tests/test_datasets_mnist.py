@@ -295,3 +295,15 @@ def test_bad_source_arguments():
         load_mnist(verify=False)
     with pytest.raises(ValueError, match="downloads are always verified"):
         load_mnist(source="https://example.invalid/mnist/", verify=False)
+
+
+@pytest.mark.parametrize("damage", ["cut-gzip", "cut-raw", "flip-magic"])
+def test_damaged_file_in_an_unverified_folder_is_a_value_error(tmp_path, damage):
+    suffix = ".gz" if damage == "cut-gzip" else ""
+    make_fake_mnist(tmp_path / "d", suffix=suffix)
+    path = tmp_path / "d" / f"train-images-idx3-ubyte{suffix}"
+    data = path.read_bytes()
+    path.write_bytes(b"\x01" + data[1:] if damage == "flip-magic" else data[:-10])
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte") as info:
+        load_mnist(source=tmp_path / "d", verify=False)
+    assert str(path) in str(info.value)
