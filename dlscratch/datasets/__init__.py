@@ -4,6 +4,11 @@
 >>> (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, flatten=True)
 >>> x_train.shape, t_train.shape
 ((60000, 784), (60000,))
+
+Every file is checked against its SHA-256 before it is read. Decoded arrays are
+cached in :func:`cache_dir` (set ``DLSCRATCH_CACHE_DIR`` to move it), so the next
+call skips the decompression. See :func:`load_mnist` for the other sources: a
+folder of IDX files, a mirror to download from, or TensorFlow Datasets.
 """
 
 from dlscratch.datasets.cache import cache_dir
