@@ -21,6 +21,11 @@ For comparison it also times, on the same data:
   interpreter that has it (e.g. a separate virtualenv).
 
 Run: ``python benchmarks/train_speed.py [--epochs 5] [--torch-python /path/to/python]``.
+
+The matrix products run on OpenBLAS's threads (one per core by default). On a machine
+that other work keeps busy, threads that must wait for each other can make small products
+many times slower; ``OPENBLAS_NUM_THREADS=1 python benchmarks/train_speed.py`` shows the
+one-thread numbers. The header prints the setting and the load average.
 """
 
 from __future__ import annotations
@@ -203,6 +208,7 @@ def main():
 
     (x, t), _ = load_mnist(normalize=True, flatten=True)
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
           f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     peak = gemm_peak_gflops()
     print(f"float32 GEMM peak (2048^3, best of 5): {peak:.1f} GFLOP/s\n")
@@ -234,6 +240,7 @@ def main():
         if torch_results:
             print(f"  torch float32      {summary(torch_results[name])}")
         print()
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -201,6 +201,12 @@ class Optimizer:
             setattr(self, slot, arrays)
         self._scratch = {}
 
+    def __getstate__(self):
+        # The thread pool cannot be copied; a copy makes its own when it needs one.
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        return state
+
     def _set_hyperparam(self, name: str, value) -> None:
         setattr(self, name, float(value))
 

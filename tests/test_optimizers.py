@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import tracemalloc
@@ -304,6 +305,8 @@ def test_threaded_update_of_a_large_parameter_is_bit_identical(name):
     for key in start:
         np.testing.assert_array_equal(results[0][key], results[1][key])
     assert not np.array_equal(results[0]["W"], start["W"])
+    twin = copy.deepcopy(opt)  # an optimizer that has used its thread pool can be copied
+    assert twin.state_dict().keys() == opt.state_dict().keys()
 
 
 def test_non_contiguous_parameters_are_updated_in_place():
