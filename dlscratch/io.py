@@ -17,6 +17,8 @@ import numpy as np
 __all__ = [
     "save_params",
     "load_params",
+    "load_metadata",
+    "METADATA_KEY",
     "save_npz",
     "load_npz",
     "check_compatible",
@@ -74,7 +76,11 @@ def check_compatible(
             )
 
 
-def save_params(network, path: str | os.PathLike) -> None:
+#: The entry of a parameter file that holds its metadata (see :func:`save_params`).
+METADATA_KEY = "__metadata__"
+
+
+def save_params(network, path: str | os.PathLike, metadata: Mapping | None = None) -> None:
     """Save a network's parameters and buffers (``network.state_dict()``) to an ``.npz``.
 
     Parameters
@@ -83,8 +89,31 @@ def save_params(network, path: str | os.PathLike) -> None:
         Any object with ``state_dict()`` (or, for the textbook's plain classes, ``params``).
     path : str or os.PathLike
         Where to write; replaced atomically.
+    metadata : mapping, optional
+        Anything JSON can hold, e.g. the network's class name and constructor arguments,
+        so that the file alone is enough to rebuild the network. It is stored as JSON text
+        in a 0-d string array named ``"__metadata__"`` (no pickle); :func:`load_params`
+        skips it and :func:`load_metadata` returns it.
     """
-    save_npz(path, _state_of(network))
+    arrays = _state_of(network)
+    if metadata is not None:
+        if METADATA_KEY in arrays:
+            raise ValueError(f"the network has an array named {METADATA_KEY!r}, the name "
+                             "reserved for metadata")
+        try:
+            text = json.dumps(dict(metadata), allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"metadata must be JSON-serialisable: {err}") from None
+        arrays[METADATA_KEY] = np.array(text)
+    save_npz(path, arrays)
+
+
+def load_metadata(path: str | os.PathLike) -> dict | None:
+    """The metadata :func:`save_params` stored in ``path``, or None if it has none."""
+    with np.load(os.fspath(path), allow_pickle=False) as data:
+        if METADATA_KEY not in data.files:
+            return None
+        return json.loads(str(data[METADATA_KEY][()]))
 
 
 def load_params(network, path: str | os.PathLike) -> None:
@@ -97,6 +126,7 @@ def load_params(network, path: str | os.PathLike) -> None:
         parameter and both shapes.
     """
     saved = load_npz(path)
+    saved.pop(METADATA_KEY, None)
     state = _state_of(network)
     check_compatible(state, saved)
     if hasattr(network, "load_state_dict"):
