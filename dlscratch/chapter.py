@@ -207,9 +207,11 @@ class Chapter:
         name : str, e.g. ``"learning_curves"`` (no suffix, no folders)
         dpi : float, resolution of the PNG
         show : bool, optional
-            Also display the figure inline. By default only inside Jupyter,
-            where a figure made with ``matplotlib.figure.Figure`` would otherwise
-            not appear unless it is the last expression of the cell.
+            Also display the saved PNG inline. By default only inside Jupyter.
+            The file itself is shown (``IPython.display.Image``), not the Figure
+            object: a Figure made without pyplot only renders inline if
+            matplotlib's inline backend happens to be loaded, and the PNG is
+            exactly what the script writes.
 
         Returns
         -------
@@ -222,9 +224,9 @@ class Chapter:
         if show is None:
             show = _in_notebook()
         if show:
-            from IPython.display import display
+            from IPython.display import Image, display
 
-            display(fig)
+            display(Image(filename=str(path)))
 
     def __repr__(self) -> str:
         return f"Chapter({self.name!r}, mode={self.mode!r}, figures_dir='{self.figures_dir}')"
