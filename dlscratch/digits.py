@@ -260,7 +260,9 @@ def predict_digit(network, image) -> tuple[int, np.ndarray]:
     if x.size != FIELD_SIZE * FIELD_SIZE:
         raise ValueError(f"image must be 28x28 (784 values), got shape {x.shape}; "
                          "pass it through preprocess_digit first")
-    x = x.reshape(1, -1)
+    # A batch of one in the network's input shape: (1, 784) for fully connected
+    # networks, (1, 1, 28, 28) for convolutional ones.
+    x = x.reshape(1, *getattr(network, "input_shape", (-1,)))
     if hasattr(network, "predict"):
         outputs = np.asarray(network.predict(x), dtype=np.float64).reshape(-1)
         last = _last_layer_name(network)

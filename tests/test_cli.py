@@ -66,6 +66,19 @@ def trained_model(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def digit_png(tmp_path_factory):
+    """MNIST's first test image (a 7) as a PNG of dark ink on white paper, 3x enlarged."""
+    from PIL import Image
+
+    from dlscratch.datasets import load_mnist
+
+    _, (x_test, _) = load_mnist(normalize=False, flatten=False)
+    path = tmp_path_factory.mktemp("digits") / "seven.png"
+    Image.fromarray(255 - x_test[0, 0]).resize((84, 84)).save(path)
+    return path
+
+
 # ---------------------------------------------------------------- help and version
 
 def test_help_lists_every_command(capsys):
@@ -170,7 +183,8 @@ def test_train_verbose_shows_the_network_and_one_line_per_epoch(capsys):
      "TwoLayerNet"),
     (["--network", "simple-conv", "--hidden", "10", "--eval-limit", "50"], "SimpleConvNet"),
 ])
-def test_train_builds_each_network_from_its_options(capsys, tmp_path, options, expected):
+def test_train_builds_each_network_from_its_options(capsys, tmp_path, digit_png, options,
+                                                    expected):
     path = tmp_path / "m.npz"
     code, out, _ = run(capsys, "train", "--limit", "200", "--test-limit", "100", "--epochs",
                        "1", "--quiet", "--save", str(path), *options)
@@ -186,6 +200,9 @@ def test_train_builds_each_network_from_its_options(capsys, tmp_path, options, e
     code, out, _ = run(capsys, "evaluate", str(path), "--limit", "100")
     assert code == 0
     assert f"{expected} from {path}" in out
+    code, out, _ = run(capsys, "predict", str(path), str(digit_png))
+    assert code == 0
+    assert f"{digit_png}: " in out
 
 
 def test_train_preset_quick_runs_the_published_experiment(capsys, tmp_path):
