@@ -89,6 +89,8 @@ def test_deep_convnet_architecture():
     assert [c.pad for c in convs] == [1, 1, 1, 2, 1, 1]
     assert all(isinstance(net.layers[f"Pool{i}"], Pooling) for i in (1, 2, 3))
     assert net.params["W7"].shape == (64 * 4 * 4, 50)  # 4x4 maps after the third pooling
+    # pad 1 on conv4 too: 7x7 maps reach the third pooling, which keeps 3x3 of them
+    assert DeepConvNet(conv_param_4={"pad": 1}).params["W7"].shape == (64 * 3 * 3, 50)
     names = list(net.layers)
     # Dropout sits between the hidden and the output affine layer, and nowhere after it.
     assert names[-3:] == ["Relu7", "Dropout1", "Affine2"]
