@@ -18,7 +18,9 @@ How the site is put together (docs/README.md says more):
 
 from __future__ import annotations
 
+import contextlib
 import doctest
+import io
 import os
 import pkgutil
 import re
@@ -224,9 +226,27 @@ def write_api_page() -> None:
     write_if_changed(GENERATED / "api.md", template.replace("{modules}", modules))
 
 
+def command_help(*args: str) -> str:
+    """What ``dlscratch ARGS --help`` prints, at a fixed width of 88 columns."""
+    from dlscratch.cli import main
+
+    os.environ["COLUMNS"] = "88"  # argparse wraps the help to this width
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        main([*args, "--help"])
+    return out.getvalue()
+
+
+def write_command_help() -> None:
+    """Write the help of ``dlscratch`` and ``dlscratch train`` for the getting-started page."""
+    write_if_changed(GENERATED / "cli" / "dlscratch-help.txt", command_help())
+    write_if_changed(GENERATED / "cli" / "dlscratch-train-help.txt", command_help("train"))
+
+
 write_kernel_profile()
 write_chapter_pages()
 write_api_page()
+write_command_help()
 
 
 # ---------------------------------------------------------------- docstrings
