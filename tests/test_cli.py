@@ -143,6 +143,20 @@ def test_default_train_is_the_textbook_run():
     assert _epochs(args) == 17  # 17 * 600 = 10,200 >= the textbook's 10,000 iterations
 
 
+@pytest.mark.parametrize("argv, optimizer, lr, epochs", [
+    (["--network", "simple-conv"], "adam", 0.001, 20),
+    (["--network", "neural-network"], "sgd", 1.0, 17),
+    (["--optimizer", "Momentum"], "momentum", 0.01, 17),
+    (["--optimizer", "adam", "--lr", "0.002", "--epochs", "3"], "adam", 0.002, 3),
+])
+def test_training_defaults_follow_the_network_and_optimizer(argv, optimizer, lr, epochs):
+    from dlscratch.cli.train import _config, _epochs
+
+    args = build_parser().parse_args(["train", *argv])
+    config = _config(args)
+    assert (config["optimizer"], config["lr"], _epochs(args)) == (optimizer, lr, epochs)
+
+
 def test_train_prints_accuracy_and_saves_a_model_that_rebuilds_itself(capsys, tmp_path):
     path = tmp_path / "runs" / "net.npz"
     code, out, _ = run(capsys, "train", *SMALL_RUN, "--quiet", "--save", str(path))
@@ -345,6 +359,18 @@ def test_predict_classifies_an_image_file(capsys, trained_model, tmp_path):
     assert sum(printed) == pytest.approx(1.0, abs=0.01)
     assert wrote(out) == ["seen.png"]
     assert_png(tmp_path / "seen.png")
+
+
+def test_evaluate_and_predict_take_a_pretrained_model_by_name(capsys, tmp_path, digit_png):
+    code, out, _ = run(capsys, "evaluate", "simple_conv", "--limit", "200")
+    assert code == 0
+    assert "SimpleConvNet from pretrained model 'simple_conv'" in out
+    assert float(out.split("Test accuracy: ")[1].split()[0]) > 0.9
+    assert wrote(out) == ["simple_conv-confusion.png"]  # the current folder, not the package
+    assert_png(tmp_path / "simple_conv-confusion.png")
+    code, out, _ = run(capsys, "predict", "simple_conv", str(digit_png))
+    assert code == 0
+    assert f"{digit_png}: 7 (probability" in out
 
 
 # ---------------------------------------------------------------- gradcheck

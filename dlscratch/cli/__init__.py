@@ -12,6 +12,7 @@ Heavy modules (matplotlib, the training code) are imported inside the commands, 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from dlscratch import __version__
@@ -79,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output has gone (e.g. '| head'): stop quietly, as other
+        # command-line tools do, and keep Python from complaining when it flushes stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as err:  # noqa: BLE001 - every failure becomes one readable line
         if args.debug:
             raise
