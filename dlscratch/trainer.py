@@ -348,20 +348,32 @@ class Trainer:
         if n is not None:
             x_train, t_train, x_test, t_test = x_train[:n], t_train[:n], x_test[:n], t_test[:n]
         h = self.history
-        h.train_loss.append(self._mean_loss(x_train, t_train))
-        h.test_loss.append(self._mean_loss(x_test, t_test))
-        bs = self.eval_batch_size
-        h.train_acc.append(float(self.network.accuracy(x_train, t_train, batch_size=bs)))
-        h.test_acc.append(float(self.network.accuracy(x_test, t_test, batch_size=bs)))
+        for split, x, t in (("train", x_train, t_train), ("test", x_test, t_test)):
+            loss, acc = self.evaluate(x, t)
+            getattr(h, f"{split}_loss").append(loss)
+            getattr(h, f"{split}_acc").append(acc)
         h.eval_seconds.append(time.perf_counter() - start_time)
 
-    def _mean_loss(self, x, t) -> float:
-        """Loss over all of ``x`` in test mode, in batches (weighted by batch length)."""
+    def evaluate(self, x, t) -> tuple[float, float]:
+        """Mean loss and accuracy of the network on ``(x, t)`` in test mode.
+
+        Parameters
+        ----------
+        x : (N, ...) float array
+        t : (N,) int labels or (N, C) one-hot array
+
+        Returns
+        -------
+        loss, accuracy : float
+            Computed in batches of ``eval_batch_size`` (the loss averaged per sample).
+        """
+        bs = self.eval_batch_size
         total = 0.0
-        for start in range(0, len(x), self.eval_batch_size):
-            xb, tb = x[start:start + self.eval_batch_size], t[start:start + self.eval_batch_size]
+        for start in range(0, len(x), bs):
+            xb, tb = x[start:start + bs], t[start:start + bs]
             total += float(self.network.loss(xb, tb, train_flg=False)) * len(xb)
-        return total / len(x)
+        accuracy = float(self.network.accuracy(x, t, batch_size=bs))
+        return total / len(x), accuracy
 
     def _epoch_line(self) -> str:
         h = self.history

@@ -496,3 +496,11 @@ def test_max_iterations_stops_inside_an_epoch(data):
     trainer.train()
     assert trainer.current_iter == 9 and len(trainer.history.iter_loss) == 9
     assert trainer.current_epoch == 3 and len(trainer.history.test_acc) == 3
+
+
+def test_evaluate_matches_the_network_in_test_mode(data):
+    net = DropoutNet(dropout_ratio=0.5)
+    trainer = make_trainer(data, net=net, eval_batch_size=7)  # batches of 7, 7, ..., 1
+    loss, acc = trainer.evaluate(data[2], data[3])
+    assert loss == pytest.approx(net.loss(data[2], data[3]), rel=1e-6)
+    assert acc == net.accuracy(data[2], data[3])
