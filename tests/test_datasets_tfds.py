@@ -24,10 +24,10 @@ def test_missing_tfds_names_the_extra(monkeypatch):
         load_mnist(source="tfds")
 
 
-def test_tfds_requirement_is_met():
-    if not REQUIRE_TFDS:
-        pytest.skip("DLSCRATCH_REQUIRE_TFDS is not set")
-    assert HAVE_TFDS, "DLSCRATCH_REQUIRE_TFDS=1 but tensorflow_datasets is not installed"
+def test_tfds_is_installed_when_required():
+    assert HAVE_TFDS or not REQUIRE_TFDS, (
+        "DLSCRATCH_REQUIRE_TFDS=1 but tensorflow_datasets is not installed"
+    )
 
 
 @pytest.mark.skipif(not (HAVE_TFDS or REQUIRE_TFDS),
