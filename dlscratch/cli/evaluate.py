@@ -29,6 +29,7 @@ EXAMPLES = """\
 
 
 def add_parser(subparsers) -> None:
+    """Add ``evaluate`` and its options to ``subparsers``."""
     parser = add_command(subparsers, "evaluate",
                          "measure a saved model's test accuracy and show its confusion matrix",
                          DESCRIPTION, EXAMPLES)
@@ -45,6 +46,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    """Evaluate the model ``args.params`` on the test images; return the exit code (0)."""
     import numpy as np
 
     from dlscratch.plotting import confusion_matrix, most_confused_pairs, plot_confusion_matrix

@@ -44,6 +44,7 @@ EXAMPLES = """\
 
 
 def add_parser(subparsers) -> None:
+    """Add ``gradcheck`` and its options to ``subparsers``."""
     parser = add_command(subparsers, "gradcheck",
                          "check backpropagation against the numerical gradient",
                          DESCRIPTION, EXAMPLES)
@@ -73,6 +74,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    """Check the network ``args`` describe; return 0 if the check passed, else 1."""
     import numpy as np
 
     from dlscratch.gradient import gradient_check

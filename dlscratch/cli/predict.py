@@ -25,6 +25,7 @@ EXAMPLES = """\
 
 
 def add_parser(subparsers) -> None:
+    """Add ``predict`` and its options to ``subparsers``."""
     parser = add_command(subparsers, "predict",
                          "classify your own digit images with a saved model",
                          DESCRIPTION, EXAMPLES)
@@ -41,6 +42,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    """Classify each of ``args.images`` with the model ``args.params``; return 0."""
     import numpy as np
 
     from dlscratch.digits import format_probabilities, load_digit, predict_digit
@@ -60,7 +62,9 @@ def run(args) -> int:
         from dlscratch.plotting import plot_image_grid
 
         path, = output_paths(args.out, ["predictions.png"])
+        # A title wider than the grid would be cut off: only grids of a few images get one.
+        title = "What the network saw" if len(seen) >= 3 else None
         fig = plot_image_grid(np.stack(seen), predictions=np.array(labels),
-                              ncols=min(len(seen), 10), title="What the network saw")
+                              ncols=min(len(seen), 10), title=title)
         write_figure(fig, path)
     return 0

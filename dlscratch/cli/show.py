@@ -13,6 +13,9 @@ from dlscratch.cli.common import (
     write_figure,
 )
 
+PLURALS = ("zeros", "ones", "twos", "threes", "fours", "fives", "sixes", "sevens", "eights",
+           "nines")
+
 DESCRIPTION = """\
 Draws MNIST images in a grid, each captioned with its label, and saves the figure: the
 first --count images of the training (or test) set, or of one digit with --digit, or a
@@ -25,6 +28,7 @@ EXAMPLES = """\
 
 
 def add_parser(subparsers) -> None:
+    """Add ``show`` and its options to ``subparsers``."""
     parser = add_command(subparsers, "show", "draw a grid of MNIST digits and save it as a PNG",
                          DESCRIPTION, EXAMPLES)
     parser.add_argument("--digit", type=int, choices=range(10), metavar="D",
@@ -43,6 +47,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    """Draw the digits ``args`` ask for and save the figure; return 0."""
     import numpy as np
 
     from dlscratch.plotting import plot_image_grid
@@ -58,10 +63,10 @@ def run(args) -> int:
         rng = np.random.default_rng(args.seed)
         chosen = np.sort(rng.choice(candidates, size=min(args.count, len(candidates)),
                                     replace=False))
-    which = "images" if args.digit is None else f"{args.digit}s"
-    how = "random" if args.seed is not None else "first"
+    which = "images" if args.digit is None else PLURALS[args.digit]
+    how = f"{len(chosen)} random" if args.seed is not None else f"the first {len(chosen)}"
     split_name = {"train": "training", "test": "test"}[args.split]
-    title = f"MNIST {split_name} set: {len(chosen)} {how} {which}"
+    title = f"MNIST {split_name} set: {how} {which}"
     fig = plot_image_grid(x[chosen], labels=t[chosen], ncols=min(args.columns, len(chosen)),
                           title=title)
     name = "mnist-digits.png" if args.digit is None else f"mnist-digit-{args.digit}.png"

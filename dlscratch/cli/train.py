@@ -59,9 +59,9 @@ accuracy on all 10,000 test images. --save writes the parameters (.npz, no pickl
 what 'dlscratch evaluate' and 'dlscratch predict' need to rebuild the network, and the
 learning curves as a PNG next to them.
 
-Ctrl-C stops training and saves a checkpoint of the last finished epoch (see --checkpoint);
-the command to resume is printed: the same options plus --resume CHECKPOINT. Exit codes:
-0 done, 1 failed, 2 bad usage, 130 interrupted."""
+Ctrl-C stops training and saves a checkpoint of the last finished epoch (see --checkpoint;
+not for --preset runs); the command to resume is printed: the same options plus --resume
+CHECKPOINT. Exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted."""
 
 EXAMPLES = """\
   dlscratch train                                  # the textbook's TwoLayerNet, 17 epochs
@@ -79,6 +79,7 @@ _NOT_FOR_PRESETS = ("network", "hidden", "activation", "loss", "weight_init", "w
 
 
 def add_parser(subparsers) -> None:
+    """Add ``train`` and its options to ``subparsers``."""
     from dlscratch.experiments import PRESETS
     from dlscratch.optimizers import OPTIMIZERS
 
@@ -158,11 +159,11 @@ def run(args) -> int:
                       optimizer_param={"lr": config["lr"]},
                       evaluate_sample_num_per_epoch=config["eval_limit"],
                       verbose=not args.quiet, seed=config["seed"], callbacks=[snapshot])
-    if args.resume:
-        _resume(trainer, args.resume, config)
     if not args.quiet:
         print(repr(network))
         print(_plan_line(trainer, config, len(x_train), len(x_test)))
+    if args.resume:
+        _resume(trainer, args.resume, config)
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dlscratch-") as scratch:
@@ -179,10 +180,10 @@ def run(args) -> int:
     print(f"{epochs} epoch{'s' if epochs != 1 else ''} ({trainer.current_iter:,} iterations) in "
           f"{seconds:.1f} s; test accuracy {accuracy:.4f} on {len(x_test):,} test images")
     if save_path is not None:
-        trained = {"epochs": trainer.current_epoch, "iterations": trainer.current_iter,
-                   "test_accuracy": accuracy, "test_images": len(x_test), **config}
-        trained.pop("network")
-        trained.pop("arguments")
+        trained = {key: value for key, value in config.items()
+                   if key not in ("network", "arguments")}
+        trained.update(epochs=trainer.current_epoch, iterations=trainer.current_iter,
+                       test_accuracy=accuracy, test_images=len(x_test))
         save_model(network, save_path, config["network"], config["arguments"], trained=trained)
         print(f"wrote {save_path}")
         _write_curves(trainer.history, args.out, save_path, config["network"])
