@@ -95,7 +95,8 @@ class Trainer:
     - Each epoch is one shuffled pass over the training set *without* replacement (the
       textbook drew every batch independently, with replacement, so an "epoch" skipped
       about a third of the images). When the batch size does not divide the training set,
-      the last batch of an epoch is smaller.
+      the last batch of an epoch is smaller (batch normalisation cannot train on a batch of
+      one sample, so avoid sizes that leave exactly one over).
     - Epochs are counted with integers (the textbook tested ``iter % (N / batch) == 0``
       with a float, which never fires when N / batch is not a whole number).
     - The training loss is the one from the forward pass done for the gradient
