@@ -219,6 +219,21 @@ def test_train_builds_each_network_from_its_options(capsys, tmp_path, digit_png,
     assert f"{digit_png}: " in out
 
 
+def test_a_loss_that_blows_up_is_a_failure_with_a_one_line_warning(capsys, monkeypatch):
+    original = Trainer.train_step
+
+    def train_step(self, x_batch, t_batch):  # as if the learning rate were far too high
+        return float("nan") if self.current_iter == 4 else original(self, x_batch, t_batch)
+
+    monkeypatch.setattr(Trainer, "train_step", train_step)
+    code, out, err = run(capsys, "train", *SMALL_RUN, "--quiet")
+    assert code == 1
+    warning = [line for line in err.splitlines() if "warning:" in line]
+    assert len(warning) == 1
+    assert warning[0].startswith("dlscratch train: warning: Training stopped: the loss became nan")
+    assert "1 epoch (4 iterations)" in out  # the 5th was not applied
+
+
 def test_train_preset_quick_runs_the_published_experiment(capsys, tmp_path):
     code, out, _ = run(capsys, "train", "--preset", "textbook-two-layer", "--quick", "--quiet",
                        "--save", str(tmp_path / "p.npz"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 from dlscratch import __version__
 from dlscratch.cli import compare, evaluate, gradcheck, predict, show, train
@@ -69,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     prog = f"dlscratch {args.command}"
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # A warning is news for the user, not for a developer: one line, no source.
+            warnings.showwarning = _one_line_warning(prog)
+            return args.func(args)
     except UsageError as err:
         if args.debug:
             raise
@@ -90,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{prog}: error: {_describe(err)}", file=sys.stderr)
         return 1
+
+
+def _one_line_warning(prog: str):
+    """A ``warnings.showwarning`` that prints ``PROG: warning: MESSAGE`` on stderr."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+    return show
 
 
 def _describe(err: Exception) -> str:

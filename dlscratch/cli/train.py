@@ -179,6 +179,7 @@ def run(args) -> int:
     epochs = trainer.current_epoch
     print(f"{epochs} epoch{'s' if epochs != 1 else ''} ({trainer.current_iter:,} iterations) in "
           f"{seconds:.1f} s; test accuracy {accuracy:.4f} on {len(x_test):,} test images")
+    finished = trainer.current_epoch >= trainer.epochs
     if save_path is not None:
         trained = {key: value for key, value in config.items()
                    if key not in ("network", "arguments")}
@@ -187,7 +188,9 @@ def run(args) -> int:
         save_model(network, save_path, config["network"], config["arguments"], trained=trained)
         print(f"wrote {save_path}")
         _write_curves(trainer.history, args.out, save_path, config["network"])
-    return 0
+    # Without early stopping, a run ends before its last epoch only when the loss became
+    # NaN or infinite (the Trainer has warned and said why): the training failed.
+    return 0 if finished else 1
 
 
 # ---------------------------------------------------------------- options
