@@ -8,7 +8,9 @@ The source builds ``NeuralNetWork(784, 100, 10, 0.02)`` -- weights uniform in
 the fraction it gets right. It settled on a learning rate of 0.02, well below
 the 0.3 of the book it follows; this experiment runs the single pass at 0.02
 and at 0.1, each from the same initial weights, with
-:class:`~dlscratch.NeuralNetWork`'s classic update rule.
+:class:`~dlscratch.NeuralNetWork`'s classic update rule. Measured with
+``run(seed=s)`` for s = 0, 1, 2, the test accuracy is 0.9303, 0.9294, 0.9283 at
+learning rate 0.02 and 0.9463, 0.9499, 0.9482 at 0.1.
 
 So that the run can be plotted, the network is also measured 12 times
 during the pass (every 5,000 images; on the first 10,000 training images and
