@@ -249,6 +249,18 @@ def test_train_preset_quick_runs_the_published_experiment(capsys, tmp_path):
     assert code == 0
 
 
+def test_a_preset_network_outside_dlscratch_networks_is_saved_but_not_rebuilt(capsys, tmp_path):
+    code, out, err = run(capsys, "train", "--preset", "numpy-tutorial", "--quick", "--quiet",
+                         "--save", "t.npz")
+    assert code == 0
+    assert "cannot rebuild" in err
+    assert load_metadata(tmp_path / "t.npz")["arguments"] is None
+    assert_png(tmp_path / "t-curves.png")
+    code, _, err = run(capsys, "evaluate", "t.npz")
+    assert code == 1
+    assert_one_error_line(err, "TutorialNetwork whose constructor arguments are unknown")
+
+
 # ---------------------------------------------------------------- interrupt and resume
 
 def interrupt_at(monkeypatch, iteration: int):

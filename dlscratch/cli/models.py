@@ -177,10 +177,14 @@ def describe_network(network) -> tuple[str, dict] | None:
 
 def save_model(network, path, class_name: str, arguments: dict, **info) -> None:
     """Write ``network``'s parameters and the metadata that rebuilds it to ``path``."""
+    import numpy as np
+
     from dlscratch.io import save_params
 
+    # Classes outside dlscratch.networks (an experiment's own) may have params but no dtype.
+    dtype = getattr(network, "dtype", None) or next(iter(network.params.values())).dtype
     metadata = {"format": MODEL_FORMAT, "network": class_name, "arguments": arguments,
-                "dtype": network.dtype.name, **info}
+                "dtype": np.dtype(dtype).name, **info}
     save_params(network, path, metadata=metadata)
 
 
