@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-from tqdm import tqdm  # the plain bar: tqdm.auto needs ipywidgets inside notebooks
+from tqdm import tqdm  # plain text bar: tqdm.auto warns on import in a notebook without ipywidgets
 
 from .callbacks import Callback
 from .io import check_compatible, load_npz, rng_state_from_array, rng_state_to_array, save_npz
