@@ -504,3 +504,21 @@ def test_evaluate_matches_the_network_in_test_mode(data):
     loss, acc = trainer.evaluate(data[2], data[3])
     assert loss == pytest.approx(net.loss(data[2], data[3]), rel=1e-6)
     assert acc == net.accuracy(data[2], data[3])
+
+
+def test_checkpoint_callback_saves_every_few_epochs_and_after_the_last(data, tmp_path):
+    path = tmp_path / "c.npz"
+    saved = []
+
+    class ReadBack(Callback):
+        def on_epoch_end(self, trainer):
+            if path.exists():
+                with np.load(path, allow_pickle=False) as f:
+                    saved.append(int(f["trainer/current_epoch"]))
+
+    trainer = make_trainer(data, epochs=5, callbacks=[Checkpoint(path, every=2), ReadBack()])
+    trainer.train()
+    # Saved after epochs 2, 4 and 5; read after epoch 3, the file still holds epoch 2.
+    assert saved == [2, 2, 4, 5]
+    with pytest.raises(ValueError, match="every"):
+        Checkpoint(path, every=0)
