@@ -10,7 +10,8 @@ at Keras's defaults (learning rate 0.001, moving-average factor ``rho`` 0.9,
 ``eps`` 1e-7). Keras draws its initial weights from Glorot's uniform
 distribution (standard deviation ``sqrt(2 / (fan_in + fan_out))``, 0.039 for
 the first layer); the closest of the package's rules is 'xavier',
-``sqrt(1 / fan_in)`` (0.036).
+``sqrt(1 / fan_in)`` (0.036). Measured with ``run(seed=s)`` for s = 0, 1, 2, the
+test accuracy after 5 epochs is 0.9798, 0.9790, 0.9791.
 """
 
 from __future__ import annotations
