@@ -30,11 +30,15 @@ sphinx_opts=(-W --keep-going -q -d docs/_build/doctrees)
 # Both builders run even if the first one fails, so one run reports every problem.
 status=0
 echo "== docs: doctest (every code example on every page and in every docstring)"
+step=$SECONDS
 "$venv/bin/python" -m sphinx -b doctest "${sphinx_opts[@]}" docs docs/_build/doctest || status=1
 grep -A4 "^Doctest summary" docs/_build/doctest/output.txt || true
+echo "== docs: doctest builder (sources read and chapters run) took $((SECONDS - step)) s"
 
 echo "== docs: html"
+step=$SECONDS
 "$venv/bin/python" -m sphinx -b html "${sphinx_opts[@]}" docs docs/_build/html || status=1
+echo "== docs: html builder took $((SECONDS - step)) s"
 
 if [ "$status" -ne 0 ]; then
     echo "== docs: FAILED (see the warnings above) after $((SECONDS - start)) s" >&2
