@@ -213,20 +213,6 @@ def main():
     peak = gemm_peak_gflops()
     print(f"float32 GEMM peak (2048^3, best of 5): {peak:.1f} GFLOP/s\n")
 
-    torch_results = None
-    if args.torch_python:
-        torch_results = torch_in_subprocess(args.torch_python, x, t, args.epochs)
-    else:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            pass
-        else:
-            torch_results = {name: torch_epochs(x, t, hidden, opt, lr, batch, args.epochs)
-                             for name, hidden, opt, lr, batch in SETUPS}
-    if torch_results and "version" in torch_results:
-        print(f"torch {torch_results['version']} ({torch_results['threads']} threads)\n")
-
     for name, hidden, opt, lr, batch in SETUPS:
         gflop = epoch_gflop(len(x), 784, hidden, 10)
         print(f"{name}, batch {batch}: {gflop:.1f} GFLOP of matrix products per epoch")
@@ -237,9 +223,27 @@ def main():
         if not args.no_textbook:
             ref = textbook_epochs(x, t, hidden, opt, lr, batch, max(2, args.epochs // 2))
             print(f"  textbook float64   {summary(ref)}")
-        if torch_results:
-            print(f"  torch float32      {summary(torch_results[name])}")
         print()
+
+    # PyTorch last, so that a slow or failing reference cannot delay our own numbers.
+    torch_results = None
+    if args.torch_python:
+        torch_results = torch_in_subprocess(args.torch_python, x, t, args.epochs)
+    else:
+        try:
+            import torch
+        except ImportError:
+            print("torch is not installed here; pass --torch-python to compare with it")
+        else:
+            torch_results = {name: torch_epochs(x, t, hidden, opt, lr, batch, args.epochs)
+                             for name, hidden, opt, lr, batch in SETUPS}
+            torch_results["version"] = torch.__version__
+            torch_results["threads"] = torch.get_num_threads()
+    if torch_results:
+        print(f"torch {torch_results['version']} ({torch_results['threads']} threads), "
+              "float32, the same loop:")
+        for name, *_ in SETUPS:
+            print(f"  {name:20s} {summary(torch_results[name])}")
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
