@@ -2,7 +2,8 @@
 
 How the site is put together (docs/README.md says more):
 
-* Hand-written pages are Markdown (MyST) files in this folder.
+* Hand-written pages are Markdown (MyST) files in this folder; the landing page
+  and the experiment pages have code cells that MyST-NB executes.
 * Each chapter page is built from its script ``chapters/chNN_*.py`` (jupytext
   "percent" format): :func:`write_chapter_pages` converts the script into a
   notebook under ``_generated/chapters/``, and MyST-NB executes it during the
@@ -73,10 +74,10 @@ nb_execution_timeout = 600  # seconds per cell
 nb_execution_in_temp = True  # files a chapter writes go to a temporary folder
 nb_merge_streams = True
 
-# Environment of the kernel that runs the chapters: quick mode, and matplotlib's
-# inline backend so that a figure left open at the end of a cell is shown.
-# The figure files the chapters save go to _generated/figures (the pages show
-# the same figures inline, as cell outputs).
+# Environment of the kernel that runs the executed pages (chapters, experiments,
+# landing page): chapters in quick mode, their figure files in _generated/figures
+# (the pages show the same figures inline, as cell outputs), and no MPLBACKEND,
+# so that ipykernel selects Matplotlib's inline backend.
 CHAPTER_ENV = {"DLSCRATCH_QUICK": "1", "DLSCRATCH_FIGURES": str(GENERATED / "figures")}
 os.environ.update(CHAPTER_ENV)
 os.environ.pop("MPLBACKEND", None)  # CI exports MPLBACKEND=Agg, which would hide the figures
@@ -96,6 +97,7 @@ def write_kernel_profile() -> None:
     write_if_changed(profile / "ipython_kernel_config.py",
                      'c.InteractiveShellApp.matplotlib = "inline"\n')
     os.environ["IPYTHONDIR"] = str(profile.parent)
+
 
 # ---------------------------------------------------------------- API reference
 
