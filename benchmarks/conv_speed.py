@@ -23,6 +23,13 @@ BLAS wait for its threads.  The load average is printed; compare runs made under
 load, and prefer the median over several runs.  The CPU time of a step (summed over this
 process's threads) is printed too: with ``OPENBLAS_NUM_THREADS=1`` it is what the step
 would take on an otherwise idle core, and it is far less disturbed by other processes.
+
+Measured with ``OPENBLAS_NUM_THREADS=1 python benchmarks/conv_speed.py --layers`` on the
+project's 2-core machine while other jobs ran (load average about 5): SimpleConvNet
+36 ms/step, 21.6 s/epoch (23.5 ms of CPU time per step); DeepConvNet 185 ms/step,
+111 s/epoch (122 ms of CPU time per step).  With the default two BLAS threads under the
+same load, steps were 3 to 7 times slower: each matrix product waits for a BLAS thread
+that another process holds.  On a busy machine, set ``OPENBLAS_NUM_THREADS=1``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Train SimpleConvNet or DeepConvNet on MNIST and write the parameters that ship with dlscratch.
 
-    python benchmarks/train_convnets.py simple_conv     # about 20 x 10 s on 2 cores
-    python benchmarks/train_convnets.py deep_conv       # about 20 x 45 s on 2 cores
+    python benchmarks/train_convnets.py simple_conv
+    python benchmarks/train_convnets.py deep_conv
 
 Both train on the 60,000 training images with Adam (lr 0.001), mini-batches of 100, for
 20 epochs, with the Trainer's per-epoch line (loss and accuracy on the first 2,000 training
@@ -13,6 +13,15 @@ the accuracy the package claims.
 
 A checkpoint is written after every epoch (``--checkpoint``); ``--resume`` continues
 from it after an interruption.
+
+The shipped files came from these commands (run with ``OPENBLAS_NUM_THREADS=1`` on a
+2-core machine shared with other jobs, so the times are only indicative):
+
+- simple_conv: 58 s per epoch; final test accuracy 0.9880, 0.9881 after the float16
+  round trip (all 10,000 test images).
+- deep_conv (stopped after epoch 1 and continued with ``--resume``): 144 s per epoch on
+  average (70 to 220 s, depending on the other jobs); final test accuracy 0.9938, also
+  after the float16 round trip.
 """
 
 from __future__ import annotations
@@ -67,9 +76,9 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     trainer.train()
     seconds = trainer.history.epoch_seconds
-    print(f"training: {len(seconds)} epochs in this run, {sum(seconds):.0f} s of training "
-          f"steps ({np.mean(seconds):.1f} s per epoch), {time.perf_counter() - start:.0f} s "
-          f"with evaluation")
+    print(f"training: {len(seconds)} epochs (counting any before --resume), "
+          f"{sum(seconds):.0f} s of training steps ({np.mean(seconds):.1f} s per epoch); "
+          f"this run took {time.perf_counter() - start:.0f} s with evaluation")
 
     # Ship float16: half the size; the check below measures what float16 costs.
     state = network.state_dict()

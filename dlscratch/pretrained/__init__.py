@@ -7,9 +7,19 @@
 ``SimpleConvNet.pretrained()`` and ``DeepConvNet.pretrained()`` do the same.
 
 The files were written by ``benchmarks/train_convnets.py`` (MNIST's 60,000 training
-images, Adam with lr 0.001, mini-batches of 100, 20 epochs); that script prints the
-full test accuracy.  The parameters are stored as float16 to keep the package small and
-are loaded into a float32 network.
+images, Adam with lr 0.001, mini-batches of 100, 20 epochs), which printed their accuracy
+on all 10,000 MNIST test images:
+
+============  =============  ========  ==============
+name          network        size      test accuracy
+============  =============  ========  ==============
+simple_conv   SimpleConvNet  0.87 MB   0.9881
+deep_conv     DeepConvNet    0.25 MB   0.9938
+============  =============  ========  ==============
+
+The parameters are stored as float16 to keep the package small (the accuracies above are
+those of the float16 files; in float32 before saving they were 0.9880 and 0.9938) and are
+loaded into a float32 network.
 """
 
 from __future__ import annotations
