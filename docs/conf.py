@@ -184,6 +184,10 @@ def chapter_notebook(script: Path) -> nbformat.NotebookNode:
     notebook.metadata["kernelspec"] = {
         "name": "python3", "display_name": "Python 3", "language": "python",
     }
+    # Cell ids are random by default; fixed ids keep the file unchanged from one
+    # build to the next, so Sphinx does not read and run it again.
+    for i, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{i}"
     return notebook
 
 
