@@ -273,7 +273,11 @@ class Pooling(Layer):
         N, C, H, W = self.x_shape
         s, p = self.stride, self.pad
         out_h, out_w = dout.shape[2:]
-        dout = dout.transpose(0, 2, 3, 1)
+        # Channels-last in memory (a copy only if dout is not already, e.g. when an
+        # Affine layer's backward hands it back in (N, C, H, W) order): each of the
+        # pool_h * pool_w passes below then reads it in order (100 x 30 x 12 x 12:
+        # 1.5 ms -> 1.1 ms, the copy included).
+        dout = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))
         dimg = np.zeros((N, H + 2 * p, W + 2 * p, C), dtype=dout.dtype)
         overlapping = s < self.pool_h or s < self.pool_w
         for k, (i, j) in enumerate(self._window_offsets()):
