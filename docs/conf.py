@@ -56,7 +56,7 @@ extensions = [
 
 # .rst comes first because autosummary gives its generated pages the first suffix.
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
-exclude_patterns = ["_build", "README.md", "**/.ipynb_checkpoints", "chapters/_scaffold"]
+exclude_patterns = ["_build", "README.md", "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 root_doc = "index"
 nitpicky = False  # type names in numpydoc "Parameters" sections are prose, not link targets
@@ -135,16 +135,7 @@ html_last_updated_fmt = None
 
 # ---------------------------------------------------------------- chapter pages
 
-CHAPTER_TITLES = {
-    1: "NumPy and Matplotlib warm-up",
-    2: "Perceptrons",
-    3: "Neural networks",
-    4: "Learning from data",
-    5: "Backpropagation",
-    6: "Training techniques",
-    7: "Convolutional networks",
-    8: "Deep learning",
-}
+CHAPTERS = range(1, 9)  # chapters/ch01_*.py ... chapters/ch08_*.py; a missing one fails the build
 
 CHAPTER_NOTE = """\
 ```{{note}}
@@ -154,19 +145,6 @@ a smaller run than the full chapter; the numbers quoted in the text are those
 of the full run, `.venv/bin/python {script}`.
 ```
 """
-
-MISSING_CHAPTER = """\
-# Chapter {n}: {title}
-
-```{{warning}}
-The script `chapters/ch{n:02d}_*.py` for this chapter is not in the repository
-yet. When it is, this page is built from it: its text, its code, and the
-output and figures of each code cell.
-```
-
-{scaffold}
-"""
-
 
 def find_chapter_script(n: int) -> Path | None:
     """Return the script of chapter ``n`` (``chapters/chNN_*.py`` or ``chapters/chNN.py``)."""
@@ -200,20 +178,16 @@ def write_if_changed(path: Path, text: str) -> None:
 
 
 def write_chapter_pages() -> None:
-    """Write ``_generated/chapters/chNN.ipynb`` (or a ``.md`` stand-in) for chapters 1 to 8."""
-    out = GENERATED / "chapters"
-    for n, title in CHAPTER_TITLES.items():
+    """Write ``_generated/chapters/chNN.ipynb`` from each chapter script.
+
+    The chapter index lists all eight pages, so a missing script is a
+    reference to a missing page: a warning, which fails the build.
+    """
+    for n in CHAPTERS:
         script = find_chapter_script(n)
-        notebook_path, stand_in_path = out / f"ch{n:02d}.ipynb", out / f"ch{n:02d}.md"
         if script is not None:
-            stand_in_path.unlink(missing_ok=True)
-            write_if_changed(notebook_path, nbformat.writes(chapter_notebook(script)))
-        else:
-            notebook_path.unlink(missing_ok=True)
-            scaffold_file = DOCS / "chapters" / "_scaffold" / f"ch{n:02d}.md"
-            scaffold = scaffold_file.read_text(encoding="utf-8") if scaffold_file.exists() else ""
-            page = MISSING_CHAPTER.format(n=n, title=title, scaffold=scaffold)
-            write_if_changed(stand_in_path, page)
+            notebook = nbformat.writes(chapter_notebook(script))
+            write_if_changed(GENERATED / "chapters" / f"ch{n:02d}.ipynb", notebook)
 
 
 def public_modules() -> list[str]:
