@@ -12,7 +12,7 @@ extrapolation.
 
 GFLOP/s counts only the multiply-adds of the convolution and affine matrix products
 (forward, dW, and dx except for the first layer, which needs none), and compares them with
-the GFLOP/s of one large float32 matrix product measured right before: the "peak" that
+the GFLOP/s of one large float32 matrix product measured after them: the "peak" that
 NumPy's BLAS reaches on this machine.  Everything else (im2col, pooling, ReLU, Adam)
 counts as overhead.  The script also times im2col/col2im and pooling against the
 textbook's method (a Python loop over the filter offsets filling a 6-D array; pooling via
@@ -24,12 +24,27 @@ load, and prefer the median over several runs.  The CPU time of a step (summed o
 process's threads) is printed too: with ``OPENBLAS_NUM_THREADS=1`` it is what the step
 would take on an otherwise idle core, and it is far less disturbed by other processes.
 
+Memory: a step allocates tens of megabytes of fresh arrays (layer outputs, columns,
+gradients).  Once a process has allocated and freed a matrix larger than these (such as
+the 2048 x 2048 ones of the peak measurement), glibc serves them from memory it already
+holds, and steps get faster than they are in a ``Trainer`` run, where every large array
+costs new, zeroed pages from the kernel.  So the networks are timed first, and the peak
+after them.  (A real ``Trainer`` epoch of SimpleConvNet on 60,000 random images, one BLAS
+thread, load about 1: 12.8 s; 10.8 s with ``MALLOC_MMAP_THRESHOLD_=67108864
+MALLOC_TRIM_THRESHOLD_=268435456`` in the environment, which keeps those arrays in
+glibc's heap.)
+
 Measured with ``OPENBLAS_NUM_THREADS=1 python benchmarks/conv_speed.py --layers`` on the
-project's 2-core machine while other jobs ran (load average about 5): SimpleConvNet
-36 ms/step, 21.6 s/epoch (23.5 ms of CPU time per step); DeepConvNet 185 ms/step,
-111 s/epoch (122 ms of CPU time per step).  With the default two BLAS threads under the
-same load, steps were 3 to 7 times slower: each matrix product waits for a BLAS thread
-that another process holds.  On a busy machine, set ``OPENBLAS_NUM_THREADS=1``.
+project's 2-core machine (load average 0.8 to 0.9): SimpleConvNet 24.4 ms/step,
+14.6 s/epoch; DeepConvNet 105 ms/step, 63 s/epoch.  Alternating with the code before the
+changes of commits 43e401d to 7f94b3c in the same minutes (``--steps 15``, one BLAS
+thread, load about 0.95): SimpleConvNet 16.0 and 17.0 s/epoch before, 15.4 and 14.2
+after; DeepConvNet 70.4 and 73.6 before, 61.9 and 63.2 after.  A real ``Trainer`` epoch
+of SimpleConvNet (60,000 random images, Adam, one BLAS thread, load 2.4 to 3.0,
+alternating): 19.2 and 18.0 s before, 13.3 and 14.8 s after.  With the default two BLAS
+threads, steps were several times slower as soon as another process ran (load 0.8 to
+2.5: SimpleConvNet 17 s/epoch, DeepConvNet 124 s/epoch): each matrix product waits for a
+BLAS thread that another process holds.  On a busy machine, set ``OPENBLAS_NUM_THREADS=1``.
 """
 
 from __future__ import annotations
@@ -217,20 +232,25 @@ def main(argv=None) -> None:
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default (one per core)")
     print(f"NumPy {np.__version__}, {os.cpu_count()} cores, OPENBLAS_NUM_THREADS={threads}, "
           f"load average {os.getloadavg()[0]:.2f} at start")
-    peak = matmul_peak()
-    print(f"float32 matrix product 2048 x 2048 x 2048: {peak:.1f} GFLOP/s (the 'peak')")
     print(f"Timing {args.steps} training steps per network (batch 100, Adam, float32) and "
           f"extrapolating the median step to an epoch of {STEPS_PER_EPOCH} steps:\n")
+    # The networks are timed first, before the large matrices of matmul_peak are
+    # allocated and freed: see "Memory" in this module's docstring.
+    timed = []
     for cls in (SimpleConvNet, DeepConvNet):
         net = cls(seed=0)
         seconds, cpu_seconds = time_network(net, args.steps)
-        flops = step_flops(net)
-        rate = flops / seconds / 1e9
+        timed.append((net, seconds))
         print(f"{cls.__name__}: {seconds * 1e3:.1f} ms/step -> {seconds * STEPS_PER_EPOCH:.1f} "
               f"s/epoch (extrapolated); CPU time {cpu_seconds * 1e3:.1f} ms/step -> "
-              f"{cpu_seconds * STEPS_PER_EPOCH:.1f} CPU-s/epoch\n"
-              f"    {flops / 1e9:.2f} GFLOP/step in matrix products: {rate:.1f} GFLOP/s = "
-              f"{rate / peak:.0%} of the measured peak")
+              f"{cpu_seconds * STEPS_PER_EPOCH:.1f} CPU-s/epoch")
+    peak = matmul_peak()
+    print(f"\nfloat32 matrix product 2048 x 2048 x 2048: {peak:.1f} GFLOP/s (the 'peak')")
+    for net, seconds in timed:
+        flops = step_flops(net)
+        rate = flops / seconds / 1e9
+        print(f"{type(net).__name__}: {flops / 1e9:.2f} GFLOP/step in matrix products: "
+              f"{rate:.1f} GFLOP/s = {rate / peak:.0%} of the measured peak")
         if args.layers:
             print(f"  {'layer':10s} {'forward ms':>11s} {'backward ms':>12s}")
             for name, fwd, bwd in time_layers(net, 10):
