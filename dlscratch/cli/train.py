@@ -52,7 +52,8 @@ drawn with std 0.01, softmax + cross-entropy, plain SGD with learning rate 0.1 o
 mini-batches of 100 images, seed 0. The textbook trains for 10,000 iterations, i.e. 16.7
 epochs of 600 mini-batches; here an epoch is one shuffled pass over the 60,000 training
 images without replacement, so the default is 17 whole epochs (10,200 iterations). It is
-the same run as '--preset textbook-two-layer'.
+the same set-up as '--preset textbook-two-layer', which stops after exactly
+10,000 iterations as the textbook does.
 
 A progress bar and one line per epoch show the loss and accuracy; the last line is the
 accuracy on all 10,000 test images. --save writes the parameters (.npz, no pickle) with

@@ -70,7 +70,7 @@ def train_one_pass(network, x_train, t_train, x_test, t_test, *, verbose: bool,
         ``test_loss``/``test_acc`` on the test set, one value per checkpoint;
         ``epoch_seconds`` holds the training time between checkpoints.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the plain bar: tqdm.auto warns in kernels without ipywidgets
 
     from dlscratch.trainer import History
 
