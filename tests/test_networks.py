@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlscratch import Network, TwoLayerNet
+from dlscratch import MultiLayerNet, Network, NeuralNetWork, TwoLayerNet
 from dlscratch.gradient import gradient_check
 
 
@@ -223,3 +223,15 @@ def test_bad_constructor_arguments():
         TwoLayerNet(6, 4, 5, weight_init_std=-1.0)
     with pytest.raises(TypeError, match="floating"):
         TwoLayerNet(6, 4, 5, dtype=np.int32)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TwoLayerNet(784, -5, 10),
+    lambda: TwoLayerNet(784, 0, 10),
+    lambda: TwoLayerNet(784, 50.5, 10),
+    lambda: NeuralNetWork(784, -1, 10, 0.1),
+    lambda: MultiLayerNet(784, [100, 0], 10),
+])
+def test_bad_layer_size_is_a_clear_error(make):
+    with pytest.raises(ValueError, match="layer sizes must be positive integers"):
+        make()

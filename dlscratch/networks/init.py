@@ -33,6 +33,18 @@ def init_std(weight_init_std, fan_in: int) -> float:
     return std
 
 
+def check_layer_sizes(shape) -> None:
+    """Raise ValueError unless every size in the weight ``shape`` is a positive integer.
+
+    Without this, a negative or zero layer size surfaces as NumPy's "negative
+    dimensions are not allowed" or as an empty layer that silently learns nothing.
+    """
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0
+               for n in shape):
+        raise ValueError(f"layer sizes must be positive integers, got a weight of shape "
+                         f"{tuple(shape)}")
+
+
 def init_weight(rng, shape, weight_init_std, fan_in: int | None = None, dtype=np.float32):
     """Return normal random weights of ``shape`` with the requested standard deviation.
 
@@ -49,6 +61,7 @@ def init_weight(rng, shape, weight_init_std, fan_in: int | None = None, dtype=np
     -------
     array of ``shape`` and ``dtype``
     """
+    check_layer_sizes(shape)
     if fan_in is None:
         fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
     std = init_std(weight_init_std, fan_in)

@@ -6,6 +6,7 @@ import numpy as np
 
 from dlscratch.layers import Affine, Sigmoid, SquaredErrorLoss
 from dlscratch.networks.base import Network
+from dlscratch.networks.init import check_layer_sizes
 
 
 class NeuralNetWork(Network):
@@ -57,6 +58,8 @@ class NeuralNetWork(Network):
         self.hiddennodes = hidden_nodes
         self.outputnodes = output_nodes
         self.lr = learning_rate
+        check_layer_sizes((hidden_nodes, input_nodes))
+        check_layer_sizes((output_nodes, hidden_nodes))
         wih = self.add_param("wih", self.rng.random((hidden_nodes, input_nodes)) - 0.5)
         who = self.add_param("who", self.rng.random((output_nodes, hidden_nodes)) - 0.5)
         self.add_layer("Affine1", Affine(wih, transposed=True), W="wih")
