@@ -87,6 +87,7 @@ def test_returned_arrays_are_independent_of_the_cache():
 
 
 def test_bundled_checksum_mismatch_names_file_and_both_hashes(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV_VAR, str(tmp_path / "empty-cache"))
     shutil.copytree(BUNDLED_DIR, tmp_path / "mnist")
     damaged = tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz"
     damaged.write_bytes(damaged.read_bytes() + b"\x00")
@@ -137,9 +138,49 @@ def test_second_call_reads_the_cache(own_cache, count_parses, tmp_path):
             np.testing.assert_array_equal(a, b)
 
 
+def test_bundled_files_are_not_read_again_on_a_cache_hit(own_cache, count_parses, tmp_path,
+                                                         monkeypatch):
+    (x, t), (x_test, t_test) = load_mnist(normalize=False)
+    assert len(count_parses) == 4
+    # The cache entries are named by the known SHA-256 of the bundled files, so a hit
+    # needs no file at all: an empty folder in their place still gives the same data.
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(mnist, "BUNDLED_DIR", tmp_path / "empty")
+    (x2, t2), (x_test2, t_test2) = load_mnist(normalize=False)
+    assert len(count_parses) == 4
+    for a, b in ((x, x2), (t, t2), (x_test, x_test2), (t_test, t_test2)):
+        np.testing.assert_array_equal(a, b)
+    # ... while a miss still needs (and checks) the file.
+    for entry in (own_cache / "idx").iterdir():
+        entry.unlink()
+    with pytest.raises(FileNotFoundError, match="bundled MNIST file .*train-images.* missing"):
+        load_mnist()
+
+
 def _only_entry(own_cache, name):
     key = hashlib.sha256(name.read_bytes()).hexdigest()
     return own_cache / "idx" / f"{key}.npy", own_cache / "idx" / f"{key}.json"
+
+
+def test_load_array_converts_while_checking(tmp_path):
+    array = np.arange(100_000, dtype=np.uint8).reshape(100, 1000)
+    cache.save_array(tmp_path, "key", array)
+    result = cache.load_array(tmp_path, "key", lambda cached: cached * 2.0)
+    assert type(result) is np.ndarray and np.array_equal(result, array * 2.0)
+    # convert may decline a sound entry: nothing is returned, and the entry stays
+    assert cache.load_array(tmp_path, "key", lambda cached: None) is None
+    # an error in convert is the caller's: it passes through, and the entry stays
+    with pytest.raises(ZeroDivisionError):
+        cache.load_array(tmp_path, "key", lambda cached: 1 / 0)
+    assert cache.load_array(tmp_path, "key") is not None
+    # damage found by the checksum: convert's result is thrown away, the entry deleted
+    npy = tmp_path / "key.npy"
+    data = bytearray(npy.read_bytes())
+    data[-50_000] ^= 1
+    npy.write_bytes(bytes(data))
+    converted = []
+    assert cache.load_array(tmp_path, "key", lambda cached: converted.append(1) or 1) is None
+    assert converted == [1] and not npy.exists()
 
 
 @pytest.mark.parametrize(

@@ -18,15 +18,18 @@ import json
 import os
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
 #: Environment variable that overrides the cache folder.
 CACHE_ENV_VAR = "DLSCRATCH_CACHE_DIR"
+
+T = TypeVar("T")
 
 # Bump when the layout of entries changes, so old entries are simply ignored.
 _FORMAT = 2
@@ -98,37 +101,67 @@ def save_array(folder: str | os.PathLike, key: str, array: np.ndarray) -> Path:
     return npy_path
 
 
-def load_array(folder: str | os.PathLike, key: str) -> np.ndarray | None:
+def load_array(
+    folder: str | os.PathLike,
+    key: str,
+    convert: Callable[[np.ndarray], T] | None = None,
+) -> np.ndarray | T | None:
     """Return the cached array stored under ``key``, or None if missing or damaged.
 
-    The array is a read-only memory map of the file: nothing is copied until the
-    caller makes the array it needs from it (``np.array(cached, dtype=...)``).
-    It is returned only if its shape, dtype and CRC-32 match the note written with
+    An entry is used only if its shape, dtype and CRC-32 match the note written with
     it; a damaged entry is deleted so that the caller rebuilds it. (CRC-32 finds
     accidental damage at several GB/s; the cache is not a defence against someone
     who can write to it, who could rewrite the note as well.)
+
+    Parameters
+    ----------
+    folder : path
+        The cache folder for this kind of entry.
+    key : str
+        The entry's name.
+    convert : callable, optional
+        ``convert(cached) -> result`` makes what the caller needs (say, floats in
+        [0, 1]) from the entry, a read-only memory map of the ``.npy`` file; it must
+        not keep the memory map. Without it, the memory map itself is returned. The
+        checksum is computed on a second thread while ``convert`` runs, so checking
+        costs almost no extra time when both read the whole entry. ``convert`` may
+        return None to decline an entry that is sound but not what was expected.
+
+    Returns
+    -------
+    ndarray, or convert's result, or None
+        None if the entry is missing or damaged (or ``convert`` declined it).
     """
     folder = Path(folder)
     npy_path, note_path = folder / f"{key}.npy", folder / f"{key}.json"
     if not (npy_path.exists() and note_path.exists()):
         return None
-    array = None
+    array = result = None
     try:
         note = json.loads(note_path.read_text())
         # allow_pickle=False: a cache file can never run code, whatever is in it.
         array = np.load(npy_path, mmap_mode="r", allow_pickle=False)
+        expected_crc = note["crc32"]
         trusted = (
             note.get("format") == _FORMAT
             and array.flags.c_contiguous
             and list(array.shape) == note["shape"]
             and array.dtype.str == note["dtype"]
-            and zlib.crc32(array) == note["crc32"]
         )
     except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
         trusted = False
+    if trusted and convert is None:
+        trusted, result = zlib.crc32(array) == expected_crc, array
+    elif trusted:
+        # zlib releases the GIL, and so does NumPy's arithmetic: both run at once.
+        # An error raised by convert is the caller's and passes through.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            crc = pool.submit(zlib.crc32, array)
+            result = convert(array)
+            trusted = crc.result() == expected_crc
     if trusted:
-        return array
-    del array  # unmap before deleting: Windows cannot delete a mapped file
+        return result
+    del array, result  # unmap before deleting: Windows cannot delete a mapped file
     for path in (note_path, npy_path):
         path.unlink(missing_ok=True)
     return None
