@@ -20,7 +20,9 @@ from tqdm import tqdm  # plain text bar: tqdm.auto warns on import in a notebook
 
 from .callbacks import Callback
 from .io import check_compatible, load_npz, rng_state_from_array, rng_state_to_array, save_npz
+from .memory import keep_freed_memory
 from .optimizers import get_optimizer
+from .parallel import DataParallel
 
 __all__ = ["History", "Trainer"]
 
@@ -138,6 +140,12 @@ class Trainer:
     max_iterations : int, optional
         Stop after this many iterations even if ``epochs`` are not done (the last epoch
         may then be partial; it is evaluated like the others).
+    workers : int
+        Compute each mini-batch's gradient on this many CPU cores, one slice of the batch
+        each (:class:`~dlscratch.parallel.DataParallel`; default 1, the whole batch at
+        once). ``workers=2`` trains DeepConvNet about 1.5-2 times faster on two cores.
+        Not for networks with batch normalisation. The numbers equal those of
+        ``workers=1`` up to rounding, except that dropout masks are drawn differently.
 
     Attributes
     ----------
@@ -168,6 +176,7 @@ class Trainer:
         callbacks: Iterable[Callback] = (),
         eval_batch_size: int = 1000,
         max_iterations: int | None = None,
+        workers: int = 1,
     ):
         self.network = network
         dtype = getattr(network, "dtype", np.float32)
@@ -198,6 +207,10 @@ class Trainer:
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         self.eval_batch_size = _positive_int("eval_batch_size", eval_batch_size)
         self.verbose = bool(verbose)
+        self.workers = _positive_int("workers", workers)
+        # The network itself when workers == 1: nothing changes for the textbook's path.
+        self._gradient_source = (network if self.workers == 1
+                                 else DataParallel(network, self.workers))
 
         if isinstance(optimizer, str):
             param = {"lr": 0.01} if optimizer_param is None else dict(optimizer_param)
@@ -248,7 +261,7 @@ class Trainer:
 
         Returns the loss. If it is NaN or infinite, the update is *not* applied.
         """
-        loss, grads = self.network.loss_and_gradient(x_batch, t_batch)
+        loss, grads = self._gradient_source.loss_and_gradient(x_batch, t_batch)
         loss = float(loss)
         if math.isfinite(loss):
             self.optimizer.update(self.network.params, grads)
@@ -257,6 +270,7 @@ class Trainer:
     def train(self) -> float:
         """Train for the remaining epochs; return the final accuracy on the whole test set."""
         self._stop_requested = self._blew_up = False
+        keep_freed_memory()  # the steps reuse memory instead of faulting in new pages
         for cb in self.callbacks:
             cb.on_train_begin(self)
         bar = tqdm(
@@ -285,6 +299,8 @@ class Trainer:
                     cb.on_epoch_end(self)
         finally:
             bar.close()
+            if self.workers > 1:
+                self._gradient_source.close()
             for cb in self.callbacks:
                 cb.on_train_end(self)
 
@@ -473,8 +489,10 @@ class Trainer:
         return found
 
     def __repr__(self) -> str:
+        workers = f", workers={self.workers}" if self.workers > 1 else ""
         return (f"Trainer(epochs={self.epochs}, mini_batch_size={self.batch_size}, "
-                f"optimizer={self.optimizer!r}, iter_per_epoch={self.iter_per_epoch})")
+                f"optimizer={self.optimizer!r}, iter_per_epoch={self.iter_per_epoch}"
+                f"{workers})")
 
 
 def _positive_int(name: str, value) -> int:

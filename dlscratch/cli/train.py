@@ -70,13 +70,14 @@ EXAMPLES = """\
   dlscratch train --network multi-layer --hidden 100 100 --optimizer adam --epochs 5
   dlscratch train --network multi-layer --dropout 0.2 --weight-decay 0.001 --batchnorm
   dlscratch train --network simple-conv --epochs 2 --limit 10000
+  dlscratch train --network deep-conv --workers 2  # two cores, one half-batch each
   dlscratch train --preset keras-mlp --quick       # a published experiment, cut short
   dlscratch train --save run.npz --resume run.checkpoint.npz   # continue after Ctrl-C"""
 
 #: Options that a ``--preset`` run does not take (it runs the experiment as published).
 _NOT_FOR_PRESETS = ("network", "hidden", "activation", "loss", "weight_init", "weight_decay",
                     "dropout", "batchnorm", "optimizer", "lr", "epochs", "batch_size", "limit",
-                    "test_limit", "eval_limit", "resume", "checkpoint")
+                    "test_limit", "eval_limit", "workers", "resume", "checkpoint")
 
 
 def add_parser(subparsers) -> None:
@@ -113,6 +114,10 @@ def add_parser(subparsers) -> None:
                             "training and test images only; faster, and the final test "
                             "accuracy still uses all test images (default: all; 1000 for "
                             "simple-conv and deep-conv)")
+    group.add_argument("--workers", type=positive_int, metavar="N",
+                       help="compute each mini-batch's gradient on N CPU cores, one slice of "
+                            "the batch each (default: 1; 2 trains deep-conv about 1.5-2 "
+                            "times faster on two cores; not with --batchnorm)")
     group.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar or per-epoch lines, only the result")
 
@@ -159,7 +164,8 @@ def run(args) -> int:
                       mini_batch_size=config["batch_size"], optimizer=config["optimizer"],
                       optimizer_param={"lr": config["lr"]},
                       evaluate_sample_num_per_epoch=config["eval_limit"],
-                      verbose=not args.quiet, seed=config["seed"], callbacks=[snapshot])
+                      verbose=not args.quiet, seed=config["seed"], callbacks=[snapshot],
+                      workers=config["workers"])
     if not args.quiet:
         print(repr(network))
         print(_plan_line(trainer, config, len(x_train), len(x_test)))
@@ -218,6 +224,7 @@ def _config(args) -> dict:
         "limit": args.limit,
         "test_limit": args.test_limit,
         "eval_limit": args.eval_limit or (1000 if conv else None),
+        "workers": args.workers or 1,
     }
 
 
