@@ -219,6 +219,25 @@ def test_train_builds_each_network_from_its_options(capsys, tmp_path, digit_png,
     assert f"{digit_png}: " in out
 
 
+def test_train_with_two_workers_matches_one_worker(capsys, tmp_path):
+    results = []
+    for workers in ("1", "2"):
+        path = tmp_path / f"w{workers}.npz"
+        code, out, _ = run(capsys, "train", *SMALL_RUN, "--quiet", "--save", str(path),
+                           "--workers", workers)
+        assert code == 0, out
+        results.append(load_npz(path))
+    # No dropout in the textbook's network: the halves' mean is the whole batch's
+    # gradient, up to rounding.
+    params = [key for key, value in results[0].items() if value.dtype.kind == "f"]
+    assert {"W1", "b1", "W2", "b2"} <= set(params)
+    for key in params:
+        np.testing.assert_allclose(results[1][key], results[0][key], rtol=1e-4, atol=1e-6,
+                                   err_msg=key)
+    # ... but it was computed another way (in halves): the last bits differ
+    assert any(not np.array_equal(results[1][key], results[0][key]) for key in params)
+
+
 def test_a_loss_that_blows_up_is_a_failure_with_a_one_line_warning(capsys, monkeypatch):
     original = Trainer.train_step
 
@@ -479,6 +498,10 @@ def test_show_draws_digits_of_one_class(capsys, tmp_path):
     (["train", "--hidden", "10", "10"], ["several sizes need --network multi-layer"]),
     (["train", "--preset", "keras-mlp", "--lr", "0.1"], ["does not take --lr"]),
     (["train", "--quick"], ["--quick applies to --preset"]),
+    (["train", "--network", "multi-layer", "--batchnorm", "--workers", "2"],
+     ["--workers 2 splits each batch", "--batchnorm"]),
+    (["train", "--workers", "0"], ["--workers", "0"]),
+    (["train", "--preset", "keras-mlp", "--workers", "2"], ["does not take --workers"]),
     (["evaluate", "missing.npz"], ["'missing.npz' is neither a model file"]),
     (["predict", "missing.npz", "x.png"], ["missing.npz"]),
     (["show", "--digit", "12"], ["--digit"]),

@@ -151,6 +151,9 @@ def run(args) -> int:
                          "shorten a run")
     if args.out is not None and args.save is None:
         raise UsageError("--out names the learning-curve figure written with --save; give --save")
+    if args.workers not in (None, 1) and args.batchnorm:
+        raise UsageError(f"--workers {args.workers} splits each batch, which would change "
+                         "--batchnorm's batch statistics; leave --workers out")
     config = _config(args)
     save_path = _prepare_output(args.save)
     checkpoint_path = _checkpoint_path(args)
