@@ -1,14 +1,19 @@
 """How fast do SimpleConvNet and DeepConvNet train, and how far is that from the hardware?
 
-    python benchmarks/conv_speed.py                 # both networks
+    python benchmarks/conv_speed.py                 # both networks, 1 and 2 workers
     python benchmarks/conv_speed.py --layers        # plus a per-layer breakdown
-    OPENBLAS_NUM_THREADS=1 python benchmarks/conv_speed.py   # one BLAS thread
+    python benchmarks/conv_speed.py --torch-python /path/to/python-with-torch
 
 For each network: float32, random MNIST-shaped data (100 x 1 x 28 x 28 per batch), one
 training step = forward, backward and an Adam update, exactly what ``Trainer`` does.  A
 full epoch (600 steps) takes minutes, so the script times ``--steps`` steps after a
 warm-up and multiplies the median step time by 600; the printed "s/epoch" is that
-extrapolation.
+extrapolation.  Each network is timed two ways: "whole batch" is the network's own
+``loss_and_gradient`` (the BLAS may use every core for the matrix products), and
+"workers=2" is :class:`dlscratch.parallel.DataParallel`, i.e. ``Trainer(...,
+workers=2)``: each core computes the gradient of half of the batch.
+``--torch-python`` also runs ``benchmarks/torch_convnets.py`` (the same two networks in
+PyTorch) in the same minutes, as a reference for how fast this machine is.
 
 GFLOP/s counts only the multiply-adds of the convolution and affine matrix products
 (forward, dW, and dx except for the first layer, which needs none), and compares them with
@@ -21,43 +26,49 @@ im2col and argmax), re-implemented here for the comparison.
 Timings on a shared machine are noisy: other processes take cores and make multi-threaded
 BLAS wait for its threads.  The load average is printed; compare runs made under similar
 load, and prefer the median over several runs.  The CPU time of a step (summed over this
-process's threads) is printed too: with ``OPENBLAS_NUM_THREADS=1`` it is what the step
-would take on an otherwise idle core, and it is far less disturbed by other processes.
+process's threads) is printed too.
 
-Memory: a step allocates tens of megabytes of fresh arrays (layer outputs, columns,
-gradients).  Once a process has allocated and freed a matrix larger than these (such as
-the 2048 x 2048 ones of the peak measurement), glibc serves them from memory it already
-holds, and steps get faster than they are in a ``Trainer`` run, where every large array
-costs new, zeroed pages from the kernel.  So the networks are timed first, and the peak
-after them.  (A real ``Trainer`` epoch of SimpleConvNet on 60,000 random images, one BLAS
-thread, load about 1: 12.8 s; 10.8 s with ``MALLOC_MMAP_THRESHOLD_=67108864
-MALLOC_TRIM_THRESHOLD_=268435456`` in the environment, which keeps those arrays in
-glibc's heap.)
+Memory: a step allocates and frees tens of megabytes of arrays (layer outputs, columns,
+gradients).  Unless told otherwise, glibc returns such blocks to the kernel, and every
+step pays for new zeroed pages; the page faults per step are printed.  The script first
+calls :func:`dlscratch.memory.keep_freed_memory`, as ``Trainer.train`` does;
+``--no-keep-memory`` shows the difference.
 
-Measured with ``OPENBLAS_NUM_THREADS=1 python benchmarks/conv_speed.py --layers`` on the
-project's 2-core machine (load average 0.8 to 0.9): SimpleConvNet 24.4 ms/step,
-14.6 s/epoch; DeepConvNet 105 ms/step, 63 s/epoch.  Alternating with the code before the
-changes of commits 43e401d to 7f94b3c in the same minutes (``--steps 15``, one BLAS
-thread, load about 0.95): SimpleConvNet 16.0 and 17.0 s/epoch before, 15.4 and 14.2
-after; DeepConvNet 70.4 and 73.6 before, 61.9 and 63.2 after.  A real ``Trainer`` epoch
-of SimpleConvNet (60,000 random images, Adam, one BLAS thread, load 2.4 to 3.0,
-alternating): 19.2 and 18.0 s before, 13.3 and 14.8 s after.  With the default two BLAS
-threads, steps were several times slower as soon as another process ran (load 0.8 to
-2.5: SimpleConvNet 17 s/epoch, DeepConvNet 124 s/epoch): each matrix product waits for a
-BLAS thread that another process holds.  On a busy machine, set ``OPENBLAS_NUM_THREADS=1``.
+Measured on the project's 2-core machine, ``python benchmarks/conv_speed.py
+--torch-python <python with torch 2.13.0>``, two runs 6 minutes apart (load average
+1.1-1.4), s/epoch extrapolated from 30 steps:
+
+=============  ==================  ===========  =======================  ==========
+network        whole batch         workers=2    PyTorch, same minutes    target
+=============  ==================  ===========  =======================  ==========
+SimpleConvNet  8.5 and 13.4        6.7 and 6.8  10.3 and 7.7             <= 10
+DeepConvNet    45.3 and 112.8      33.7, 37.4   26.8 and 27.9            <= 45
+=============  ==================  ===========  =======================  ==========
+
+Real ``Trainer`` epochs on MNIST with ``workers=2`` (Adam, batch 100): SimpleConvNet
+7.2, 7.2 and 7.3 s; DeepConvNet 35.5 and 34.4 s.  The whole-batch column swings with
+the BLAS's two threads, which at times ran DeepConvNet at half the speed of
+``OPENBLAS_NUM_THREADS=1`` (112.8 against about 59 s/epoch); ``workers=2`` runs the BLAS
+with one thread per worker and stayed at 33-38 s.  With ``--no-keep-memory`` a step
+had 915-1,900 page faults instead of 7-113 and the whole batch took 12.5 (SimpleConvNet)
+and 50.0 s/epoch (DeepConvNet).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import time
 
 import numpy as np
 
 from dlscratch.layers import Convolution, Pooling, col2im, im2col
+from dlscratch.memory import keep_freed_memory
 from dlscratch.networks import DeepConvNet, SimpleConvNet
 from dlscratch.optimizers import Adam
+from dlscratch.parallel import DataParallel
 
 STEPS_PER_EPOCH = 600  # 60,000 images in batches of 100
 
@@ -106,26 +117,36 @@ def step_flops(net) -> float:
     return total
 
 
-def time_network(net, steps: int, warmup: int = 3):
-    """Median wall-clock and CPU seconds (all threads of this process) of a training step."""
+def time_network(net, steps: int, workers: int = 1, warmup: int = 3):
+    """Median wall-clock and CPU seconds (all threads) of a training step; page faults/step.
+
+    ``workers=1`` is the network's own ``loss_and_gradient`` (the BLAS may use several
+    threads); ``workers > 1`` is ``DataParallel(net, workers)``, as ``Trainer(...,
+    workers=...)`` does it.
+    """
     rng = np.random.default_rng(0)
     x = rng.random((100, *net.input_shape), dtype=np.float32)
     t = rng.integers(0, 10, 100)
     optimizer = Adam(lr=0.001)
+    source = net if workers == 1 else DataParallel(net, workers)
 
     def step():
-        _, grads = net.loss_and_gradient(x, t)
+        _, grads = source.loss_and_gradient(x, t)
         optimizer.update(net.params, grads)
 
     for _ in range(warmup):
         step()
     wall, cpu = [], []
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(steps):
         start_wall, start_cpu = time.perf_counter(), time.process_time()
         step()
         wall.append(time.perf_counter() - start_wall)
         cpu.append(time.process_time() - start_cpu)
-    return float(np.median(wall)), float(np.median(cpu))
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps
+    if workers > 1:
+        source.close()
+    return float(np.median(wall)), float(np.median(cpu)), faults
 
 
 def time_layers(net, repeat: int):
@@ -227,6 +248,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="timed steps per network")
     parser.add_argument("--layers", action="store_true", help="per-layer forward/backward")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="time the step with each of these worker counts (default 1 2)")
+    parser.add_argument("--no-keep-memory", dest="keep_memory", action="store_false",
+                        help="skip keep_freed_memory(), to see what it saves")
+    parser.add_argument("--torch-python", help="an interpreter with torch: also time "
+                        "benchmarks/torch_convnets.py with it")
     args = parser.parse_args(argv)
 
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default (one per core)")
@@ -234,24 +261,34 @@ def main(argv=None) -> None:
           f"load average {os.getloadavg()[0]:.2f} at start")
     print(f"Timing {args.steps} training steps per network (batch 100, Adam, float32) and "
           f"extrapolating the median step to an epoch of {STEPS_PER_EPOCH} steps:\n")
-    # The networks are timed first, before the large matrices of matmul_peak are
-    # allocated and freed: see "Memory" in this module's docstring.
+    # As Trainer.train() does (see "Memory" in this module's docstring). The networks are
+    # timed before the large matrices of matmul_peak are allocated and freed.
+    if args.keep_memory:
+        keep_freed_memory()
     timed = []
     for cls in (SimpleConvNet, DeepConvNet):
-        net = cls(seed=0)
-        seconds, cpu_seconds = time_network(net, args.steps)
-        timed.append((net, seconds))
-        print(f"{cls.__name__}: {seconds * 1e3:.1f} ms/step -> {seconds * STEPS_PER_EPOCH:.1f} "
-              f"s/epoch (extrapolated); CPU time {cpu_seconds * 1e3:.1f} ms/step -> "
-              f"{cpu_seconds * STEPS_PER_EPOCH:.1f} CPU-s/epoch")
+        for workers in args.workers:
+            net = cls(seed=0)
+            seconds, cpu_seconds, faults = time_network(net, args.steps, workers)
+            timed.append((net, workers, seconds))
+            how = "whole batch" if workers == 1 else f"workers={workers}"
+            print(f"{cls.__name__} ({how}): {seconds * 1e3:.1f} ms/step -> "
+                  f"{seconds * STEPS_PER_EPOCH:.1f} s/epoch (extrapolated); CPU time "
+                  f"{cpu_seconds * 1e3:.1f} ms/step; {faults:,.0f} page faults/step")
+    if args.torch_python:  # the same steps in PyTorch, in the same minutes
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_convnets.py")
+        out = subprocess.run([args.torch_python, script, "--steps", str(args.steps)],
+                             check=True, capture_output=True, text=True)
+        print(out.stdout.rstrip())
     peak = matmul_peak()
     print(f"\nfloat32 matrix product 2048 x 2048 x 2048: {peak:.1f} GFLOP/s (the 'peak')")
-    for net, seconds in timed:
+    for net, workers, seconds in timed:
         flops = step_flops(net)
         rate = flops / seconds / 1e9
-        print(f"{type(net).__name__}: {flops / 1e9:.2f} GFLOP/step in matrix products: "
-              f"{rate:.1f} GFLOP/s = {rate / peak:.0%} of the measured peak")
-        if args.layers:
+        how = "whole batch" if workers == 1 else f"workers={workers}"
+        print(f"{type(net).__name__} ({how}): {flops / 1e9:.2f} GFLOP/step in matrix "
+              f"products: {rate:.1f} GFLOP/s = {rate / peak:.0%} of the measured peak")
+        if args.layers and workers == 1:
             print(f"  {'layer':10s} {'forward ms':>11s} {'backward ms':>12s}")
             for name, fwd, bwd in time_layers(net, 10):
                 print(f"  {name:10s} {fwd * 1e3:11.2f} {bwd * 1e3:12.2f}")

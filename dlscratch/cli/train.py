@@ -268,7 +268,8 @@ def _plan_line(trainer, config: dict, n_train: int, n_test: int) -> str:
     return (f"{config['optimizer']} lr {config['lr']:g}, batch {trainer.batch_size}, "
             f"{trainer.epochs} epochs of {trainer.iter_per_epoch:,} iterations "
             f"({trainer.max_iter:,} in all), {n_train:,} training / {n_test:,} test images, "
-            f"seed {config['seed']}")
+            f"seed {config['seed']}"
+            + (f", {trainer.workers} workers" if trainer.workers > 1 else ""))
 
 
 def _write_curves(history, out: str | None, save_path: Path, class_name: str) -> None:

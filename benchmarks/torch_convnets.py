@@ -1,0 +1,75 @@
+"""The same training steps as ``conv_speed.py``, in PyTorch: a reference for this machine.
+
+SimpleConvNet and DeepConvNet built from ``torch.nn`` with the shapes of dlscratch's (the
+DeepConvNet's fourth convolution has pad 2, as the textbook's), float32, batch 100 of
+random MNIST-shaped data, Adam (lr 0.001), PyTorch's default threads. It needs only torch
+and NumPy, so it runs under any interpreter that has torch:
+
+    /path/to/python-with-torch benchmarks/torch_convnets.py [--steps 30]
+
+``conv_speed.py --torch-python /path/to/python-with-torch`` runs it after its own timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+STEPS_PER_EPOCH = 600
+
+
+def simple_conv_net() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(30 * 12 * 12, 100), nn.ReLU(), nn.Linear(100, 10))
+
+
+def deep_conv_net() -> nn.Module:
+    def conv(c_in, c_out, pad=1):
+        return [nn.Conv2d(c_in, c_out, 3, padding=pad), nn.ReLU()]
+    return nn.Sequential(
+        *conv(1, 16), *conv(16, 16), nn.MaxPool2d(2),
+        *conv(16, 32), *conv(32, 32, pad=2), nn.MaxPool2d(2),
+        *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(64 * 4 * 4, 50), nn.ReLU(), nn.Dropout(0.5), nn.Linear(50, 10))
+
+
+def median_step_seconds(model: nn.Module, steps: int, warmup: int = 3) -> float:
+    torch.manual_seed(0)
+    x, t = torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x), t).backward()
+        optimizer.step()
+
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per network")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, float32:")
+    for name, build in (("SimpleConvNet", simple_conv_net), ("DeepConvNet", deep_conv_net)):
+        seconds = median_step_seconds(build(), args.steps)
+        print(f"  {name}: {seconds * 1e3:.1f} ms/step -> {seconds * STEPS_PER_EPOCH:.1f} "
+              "s/epoch (extrapolated)")
+
+
+if __name__ == "__main__":
+    main()
