@@ -38,12 +38,12 @@ Measured on the project's 2-core machine, ``python benchmarks/conv_speed.py
 --torch-python <python with torch 2.13.0>``, two runs 6 minutes apart (load average
 1.1-1.4), s/epoch extrapolated from 30 steps:
 
-=============  ==================  ===========  =======================  ==========
-network        whole batch         workers=2    PyTorch, same minutes    target
-=============  ==================  ===========  =======================  ==========
-SimpleConvNet  8.5 and 13.4        6.7 and 6.8  10.3 and 7.7             <= 10
-DeepConvNet    45.3 and 112.8      33.7, 37.4   26.8 and 27.9            <= 45
-=============  ==================  ===========  =======================  ==========
+=============  ==============  =============  =====================  ======
+network        whole batch     workers=2      PyTorch, same minutes  target
+=============  ==============  =============  =====================  ======
+SimpleConvNet  8.5 and 13.4    6.7 and 6.8    10.3 and 7.7           <= 10
+DeepConvNet    45.3 and 112.8  33.7 and 37.4  26.8 and 27.9          <= 45
+=============  ==============  =============  =====================  ======
 
 Real ``Trainer`` epochs on MNIST with ``workers=2`` (Adam, batch 100): SimpleConvNet
 7.2, 7.2 and 7.3 s; DeepConvNet 35.5 and 34.4 s.  The whole-batch column swings with
