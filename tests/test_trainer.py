@@ -344,12 +344,12 @@ def test_early_stopping_stops_training_and_restores_best(data):
 # -- checkpoints -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
-def test_resume_from_checkpoint_is_bit_for_bit(data, tmp_path, optimizer):
+@pytest.mark.parametrize("optimizer, workers", [("adam", 1), ("momentum", 1), ("adam", 2)])
+def test_resume_from_checkpoint_is_bit_for_bit(data, tmp_path, optimizer, workers):
     def new_trainer(epochs, net_seed=1, **kwargs):
         return make_trainer(data, net=DropoutNet(seed=net_seed), epochs=epochs,
                             mini_batch_size=16, optimizer=optimizer,
-                            optimizer_param={"lr": 0.01}, seed=5, **kwargs)
+                            optimizer_param={"lr": 0.01}, seed=5, workers=workers, **kwargs)
 
     full = new_trainer(4)
     full.train()
