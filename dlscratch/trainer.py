@@ -385,6 +385,9 @@ class Trainer:
             Computed in batches of ``eval_batch_size`` (the loss averaged per sample).
         """
         bs = self.eval_batch_size
+        if hasattr(self.network, "loss_and_accuracy"):  # one forward pass for both
+            loss, accuracy = self.network.loss_and_accuracy(x, t, batch_size=bs)
+            return float(loss), float(accuracy)
         total = 0.0
         for start in range(0, len(x), bs):
             xb, tb = x[start:start + bs], t[start:start + bs]

@@ -235,3 +235,22 @@ def test_bad_constructor_arguments():
 def test_bad_layer_size_is_a_clear_error(make):
     with pytest.raises(ValueError, match="layer sizes must be positive integers"):
         make()
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_loss_and_accuracy_in_one_pass_equal_loss_and_accuracy(one_hot, monkeypatch):
+    net = MultiLayerNet(6, [5, 5], 4, use_dropout=True, use_batchnorm=True,
+                        weight_decay_lambda=0.3, seed=0, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((11, 6)), rng.integers(0, 4, 11)
+    labels = np.eye(4)[t] if one_hot else t
+    expected = (net.loss(x, labels), net.accuracy(x, labels))
+    passes = []
+    forward = net._forward
+    monkeypatch.setattr(net, "_forward", lambda *a, **k: passes.append(1) or forward(*a, **k))
+    loss, acc = net.loss_and_accuracy(x, labels, batch_size=4)  # batches of 4, 4, 3
+    assert loss == pytest.approx(expected[0], rel=1e-12)
+    assert acc == expected[1]
+    assert len(passes) == 3
+    with pytest.raises(ValueError, match="empty batch"):
+        net.loss_and_accuracy(x[:0], t[:0])
