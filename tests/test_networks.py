@@ -254,3 +254,21 @@ def test_loss_and_accuracy_in_one_pass_equal_loss_and_accuracy(one_hot, monkeypa
     assert len(passes) == 3
     with pytest.raises(ValueError, match="empty batch"):
         net.loss_and_accuracy(x[:0], t[:0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TwoLayerNet(6, 4, 5, activation="sigmoid", loss="squared_error"),
+    lambda: NeuralNetWork(6, 4, 5, 0.3),
+    lambda: MultiLayerNet(6, [4, 3], 5, use_dropout=True, use_batchnorm=True,
+                          weight_decay_lambda=0.1),
+    lambda: __import__("dlscratch").SimpleConvNet(
+        (1, 9, 9), {"filter_num": 2, "filter_size": 3, "pad": 1, "stride": 1}, 7, 5),
+    lambda: __import__("dlscratch").DeepConvNet((1, 8, 8), hidden_size=6, output_size=5),
+])
+def test_hyperparameters_rebuild_the_same_architecture(make):
+    net = make()
+    rebuilt = type(net)(**net.hyperparameters(), seed=1, dtype=np.float64)
+    assert {k: v.shape for k, v in rebuilt.state_dict().items()} == \
+        {k: v.shape for k, v in net.state_dict().items()}
+    assert repr(rebuilt).splitlines()[1:] == repr(net).splitlines()[1:]
+    rebuilt.load_state_dict(net.state_dict())

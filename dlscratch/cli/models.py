@@ -161,7 +161,7 @@ def describe_network(network) -> tuple[str, dict] | None:
     them has exactly the same parameter names and shapes.
     """
     class_name = type(network).__name__
-    hyperparameters = getattr(network, "_hyperparameters", None)
+    hyperparameters = getattr(network, "hyperparameters", None)
     if class_name not in NETWORKS.values() or hyperparameters is None:
         return None
     arguments = {k: list(v) if isinstance(v, tuple) else v for k, v in hyperparameters().items()}

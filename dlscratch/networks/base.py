@@ -351,12 +351,17 @@ class Network:
 
     # ------------------------------------------------------------ display
 
-    def _hyperparameters(self) -> dict:
-        """Constructor arguments shown by ``repr`` (subclasses override)."""
+    def hyperparameters(self) -> dict:
+        """Return the constructor arguments that rebuild this network's architecture.
+
+        ``type(net)(**net.hyperparameters(), seed=..., dtype=...)`` makes a network with
+        the same parameter names and shapes, ready for ``load_state_dict``; ``repr``
+        shows them too. Every network class overrides this; the base class has none.
+        """
         return {}
 
     def __repr__(self) -> str:
-        args = dict(self._hyperparameters())
+        args = dict(self.hyperparameters())
         args["dtype"] = self.dtype.name
         head = f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
         rows = []

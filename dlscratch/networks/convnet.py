@@ -118,7 +118,7 @@ class SimpleConvNet(_ConvNetBase):
         self._add_affine("Affine2", 3, hidden_size, output_size, weight_init_std)
         self.last_layer = SoftmaxWithLoss()
 
-    def _hyperparameters(self):
+    def hyperparameters(self):
         return {"input_dim": self.input_shape, "conv_param": self.conv_param,
                 "hidden_size": self.hidden_size, "output_size": self.output_size,
                 "weight_init_std": self.weight_init_std}
@@ -202,6 +202,6 @@ class DeepConvNet(_ConvNetBase):
         self._add_affine("Affine2", 8, hidden_size, output_size, "he")
         self.last_layer = SoftmaxWithLoss()
 
-    def _hyperparameters(self):
+    def hyperparameters(self):
         return {"input_dim": self.input_shape, "hidden_size": self.hidden_size,
                 "output_size": self.output_size, "dropout_ratio": self.dropout_ratio}

@@ -74,13 +74,14 @@ class MultiLayerNet(Network):
         self.decay_params = tuple(f"W{i}" for i in range(1, n_affine + 1))
         self.last_layer = SoftmaxWithLoss()
 
-    def _hyperparameters(self):
+    def hyperparameters(self):
         hp = {"input_size": self.input_size, "hidden_size_list": self.hidden_size_list,
               "output_size": self.output_size, "activation": self.activation,
               "weight_init_std": self.weight_init_std}
         if self.weight_decay_lambda:
             hp["weight_decay_lambda"] = self.weight_decay_lambda
         if self.use_dropout:
+            hp["use_dropout"] = True
             hp["dropout_ratio"] = self.dropout_ratio
         if self.use_batchnorm:
             hp["use_batchnorm"] = True

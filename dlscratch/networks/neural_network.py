@@ -68,7 +68,7 @@ class NeuralNetWork(Network):
         self.add_layer("Sigmoid2", Sigmoid())
         self.last_layer = SquaredErrorLoss()
 
-    def _hyperparameters(self):
+    def hyperparameters(self):
         return {"input_nodes": self.inputnodes, "hidden_nodes": self.hiddennodes,
                 "output_nodes": self.outputnodes, "learning_rate": self.lr}
 

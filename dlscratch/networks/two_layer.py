@@ -64,7 +64,7 @@ class TwoLayerNet(Network):
             self.add_layer("Softmax", Softmax())
             self.last_layer = SquaredErrorLoss()
 
-    def _hyperparameters(self):
+    def hyperparameters(self):
         return {"input_size": self.input_size, "hidden_size": self.hidden_size,
                 "output_size": self.output_size, "weight_init_std": self.weight_init_std,
                 "activation": self.activation, "loss": self.loss_name}
