@@ -11,7 +11,12 @@ products, and for the small products of a mini-batch it speeds them up little; t
 parallel. NumPy's array operations and the BLAS release Python's global interpreter lock,
 so plain threads are enough. The BLAS is limited to one thread meanwhile: two slices
 each asking for two BLAS threads would fight over the same two cores.
-(``python benchmarks/conv_speed.py`` measures both ways.)
+(``python benchmarks/conv_speed.py`` measures both ways: on two cores, an epoch of
+DeepConvNet took 34-37 s with two workers and 45-113 s with the whole batch.)
+
+It pays only when a step takes milliseconds, as for convolutional networks: handing
+work to a thread costs tens of microseconds. An epoch of TwoLayerNet(784, 50, 10), whose
+steps take 0.3 ms, took 0.43 s with two workers and 0.18 s without.
 """
 
 from __future__ import annotations

@@ -146,6 +146,8 @@ class Trainer:
         once). ``workers=2`` trains DeepConvNet about 1.5-2 times faster on two cores.
         Not for networks with batch normalisation. The numbers equal those of
         ``workers=1`` up to rounding, except that dropout masks are drawn differently.
+        Only for networks whose steps take milliseconds: for TwoLayerNet(784, 50, 10)
+        the threads cost more than they save (an epoch took 0.43 s instead of 0.18 s).
 
     Attributes
     ----------
