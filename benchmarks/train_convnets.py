@@ -22,6 +22,12 @@ The shipped files came from these commands (run with ``OPENBLAS_NUM_THREADS=1`` 
 - deep_conv (stopped after epoch 1 and continued with ``--resume``): 144 s per epoch on
   average (70 to 220 s, depending on the other jobs); final test accuracy 0.9938, also
   after the float16 round trip.
+
+With ``--workers 2 --out /tmp/...`` (two cores, load about 1; the shipped files were not
+touched): simple_conv 6.8 s per epoch, test accuracy 0.9899; deep_conv 33.8 s per epoch,
+test accuracy 0.9916 (seed 0).  DeepConvNet's accuracy after 20 epochs varies from run
+to run by a few tenths of a percent: its test loss rises again after about epoch 12
+(0.035 to 0.046 on 2,000 test images in this run) while the training accuracy nears 1.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ def main(argv=None) -> None:
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="checkpoint file (default: <name>.ckpt.npz in the current folder)")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="CPU cores per step (Trainer's workers; default 1)")
     parser.add_argument("--train-size", type=int, default=60_000,
                         help="train on the first this-many images (for a quick trial run)")
     args = parser.parse_args(argv)
@@ -69,7 +77,8 @@ def main(argv=None) -> None:
                       epochs=args.epochs, mini_batch_size=100,
                       optimizer="Adam", optimizer_param={"lr": 0.001},
                       evaluate_sample_num_per_epoch=2_000, eval_batch_size=100, verbose=True,
-                      seed=args.seed, callbacks=[Checkpoint(checkpoint)])
+                      seed=args.seed, callbacks=[Checkpoint(checkpoint)],
+                      workers=args.workers)
     if args.resume:
         trainer.load_checkpoint(checkpoint)
         print(f"resumed from {checkpoint} after epoch {trainer.current_epoch}")
