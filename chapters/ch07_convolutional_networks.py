@@ -174,8 +174,8 @@ initial_filters = network.params["W1"].copy()
 # the gradients of its two halves, so each core computes one half
 # (`dlscratch.parallel.DataParallel`). The numbers then differ from the run
 # above only by rounding. A `Trainer` epoch of this network took 7.2 s with
-# two workers (`benchmarks/conv_speed.py` has the details); PyTorch takes
-# about 10 s on the same machine.
+# two workers; `python benchmarks/conv_speed.py --torch-python ...` timed the
+# same steps in PyTorch at 7.7 to 10.3 s per epoch on the same machine.
 
 # %%
 if ch.quick:

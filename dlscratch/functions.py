@@ -318,6 +318,14 @@ def softmax_cross_entropy(x, t):
     return float(-log_y[np.arange(n), t].sum() / n)
 
 
+def _difference(y, t) -> np.ndarray:
+    """``y - t`` for outputs and targets of the same shape (else a ValueError naming both)."""
+    y, t = np.asarray(y), np.asarray(t)
+    if y.shape != t.shape:
+        raise ValueError(f"targets must have the outputs' shape {y.shape}, got {t.shape}")
+    return y - t
+
+
 def mean_squared_error(y, t):
     """Mean squared error: the mean of ``(y - t)**2`` over *every* entry.
 
@@ -335,10 +343,7 @@ def mean_squared_error(y, t):
     -------
     float
     """
-    y, t = np.asarray(y), np.asarray(t)
-    if y.shape != t.shape:
-        raise ValueError(f"targets must have the outputs' shape {y.shape}, got {t.shape}")
-    d = y - t
+    d = _difference(y, t)
     return float((d * d).mean())
 
 
@@ -362,9 +367,6 @@ def sum_squared_error(y, t):
     -------
     float
     """
-    y, t = np.asarray(y), np.asarray(t)
-    if y.shape != t.shape:
-        raise ValueError(f"targets must have the outputs' shape {y.shape}, got {t.shape}")
-    d = y - t
-    n = y.shape[0] if y.ndim == 2 else 1
+    d = _difference(y, t)
+    n = d.shape[0] if d.ndim == 2 else 1
     return float(0.5 * (d * d).sum() / n)

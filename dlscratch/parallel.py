@@ -65,7 +65,8 @@ class DataParallel:
     >>> net = SimpleConvNet(seed=0)
     >>> rng = np.random.default_rng(0)
     >>> x, t = rng.random((8, 1, 28, 28)), rng.integers(0, 10, 8)
-    >>> loss, grads = DataParallel(net, workers=2).loss_and_gradient(x, t)
+    >>> with DataParallel(net, workers=2) as parallel:
+    ...     loss, grads = parallel.loss_and_gradient(x, t)
     >>> bool(np.isclose(loss, net.loss(x, t, train_flg=True)))
     True
     """

@@ -143,7 +143,8 @@ class Trainer:
     workers : int
         Compute each mini-batch's gradient on this many CPU cores, one slice of the batch
         each (:class:`~dlscratch.parallel.DataParallel`; default 1, the whole batch at
-        once). ``workers=2`` trains DeepConvNet about 1.5-2 times faster on two cores.
+        once). On two cores, an epoch of DeepConvNet took 34-37 s with ``workers=2``
+        and 45-113 s without (``benchmarks/conv_speed.py``).
         Not for networks with batch normalisation. The numbers equal those of
         ``workers=1`` up to rounding, except that dropout masks are drawn differently.
         Only for networks whose steps take milliseconds: for TwoLayerNet(784, 50, 10)

@@ -41,3 +41,15 @@ def test_big_temporaries_stop_faulting_in_new_pages():
     pages_per_round = 10 * 1_500_000 // 4096
     assert before > 10 * pages_per_round, (before, after)
     assert after < 2 * pages_per_round, (before, after)
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                    reason="the malloc thresholds are glibc's")
+def test_a_threshold_set_in_the_environment_is_respected():
+    env = {"PATH": "", "MALLOC_MMAP_THRESHOLD_": "131072"}  # 128 KiB, fixed by the user
+    out = subprocess.run([sys.executable, "-c", _CHILD], check=True, capture_output=True,
+                         text=True, env=env)
+    before, after = (int(n) for n in out.stdout.split())
+    # Every round still maps new pages (measured 73,400 both times).
+    pages_per_round = 10 * 1_500_000 // 4096
+    assert after > 10 * pages_per_round, (before, after)

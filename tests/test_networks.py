@@ -254,6 +254,11 @@ def test_loss_and_accuracy_in_one_pass_equal_loss_and_accuracy(one_hot, monkeypa
     assert len(passes) == 3
     with pytest.raises(ValueError, match="empty batch"):
         net.loss_and_accuracy(x[:0], t[:0])
+    for method in (net.loss_and_accuracy, net.accuracy):
+        with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+            method(x, labels, batch_size=0)
+        with pytest.raises(TypeError, match="batch_size must be an int or None, got 2.5"):
+            method(x, labels, batch_size=2.5)
 
 
 @pytest.mark.parametrize("make", [

@@ -71,7 +71,6 @@ def test_dropout_is_reproducible_and_really_random():
     # halves do not give equal losses
     net = small_deep_conv(seed=5)
     twice = np.concatenate([x[:3], x[:3]]), np.concatenate([t[:3], t[:3]])
-    replicas_losses = []
     with DataParallel(net, 2) as parallel:
         parallel.loss_and_gradient(*twice)
         replicas_losses = [r.last_layer.loss for r in parallel._replicas]

@@ -13,7 +13,7 @@ from dlscratch.cli.common import (
     positive_int,
     write_figure,
 )
-from dlscratch.cli.models import load_model, model_name, model_source
+from dlscratch.cli.models import add_model_argument, load_model, model_name
 
 DESCRIPTION = """\
 Loads a model file written by 'dlscratch train --save' (or a pretrained model that ships
@@ -33,9 +33,7 @@ def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "evaluate",
                          "measure a saved model's test accuracy and show its confusion matrix",
                          DESCRIPTION, EXAMPLES)
-    parser.add_argument("params", metavar="PARAMS", type=model_source,
-                        help="model file (.npz from 'dlscratch train --save') or the name of "
-                             "a pretrained model")
+    add_model_argument(parser)
     parser.add_argument("--top", type=non_negative_int, default=5, metavar="K",
                         help="how many of the most confused pairs to list")
     parser.add_argument("--limit", type=positive_int, metavar="N",

@@ -204,6 +204,13 @@ def model_source(text: str) -> str:
         f"({', '.join(pretrained_names())})")
 
 
+def add_model_argument(parser) -> None:
+    """Add the ``PARAMS`` argument: a model file or the name of a pretrained model."""
+    parser.add_argument("params", metavar="PARAMS", type=model_source,
+                        help="model file (.npz from 'dlscratch train --save') or the name of "
+                             "a pretrained model")
+
+
 def load_model(source: str):
     """``(network, metadata)`` from a model file or a pretrained model's name."""
     from dlscratch.io import load_metadata, load_params

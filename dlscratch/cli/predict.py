@@ -9,7 +9,7 @@ from dlscratch.cli.common import (
     output_paths,
     write_figure,
 )
-from dlscratch.cli.models import load_model, model_name, model_source
+from dlscratch.cli.models import add_model_argument, load_model, model_name
 
 DESCRIPTION = """\
 A network trained on MNIST has only seen digits in MNIST's form: light ink on black,
@@ -29,9 +29,7 @@ def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "predict",
                          "classify your own digit images with a saved model",
                          DESCRIPTION, EXAMPLES)
-    parser.add_argument("params", metavar="PARAMS", type=model_source,
-                        help="model file (.npz from 'dlscratch train --save') or the name of "
-                             "a pretrained model")
+    add_model_argument(parser)
     parser.add_argument("images", metavar="IMAGE", nargs="+", type=existing_file,
                         help="image file of one handwritten digit")
     parser.add_argument("--ink", choices=("auto", "dark", "light"), default="auto",

@@ -195,7 +195,7 @@ class Network:
         labels = label_indices(t, n, self.output_size)
         if n == 0:
             raise ValueError("accuracy of an empty batch is undefined")
-        step = n if batch_size is None else int(batch_size)
+        step = _batch_step(n, batch_size)
         correct = 0
         for i in range(0, n, step):
             y = self._forward(x[i:i + step], train_flg=False)
@@ -220,7 +220,7 @@ class Network:
             raise ValueError("loss and accuracy of an empty batch are undefined")
         t = self._check_labels(t, n)
         labels = label_indices(t, n, self.output_size)
-        step = n if batch_size is None else int(batch_size)
+        step = _batch_step(n, batch_size)
         total_loss, correct = 0.0, 0
         for i in range(0, n, step):
             scores = self._forward(x[i:i + step], train_flg=False)
@@ -383,3 +383,14 @@ class Network:
             lines.append(f"  L2 weight decay: lambda={self.weight_decay_lambda} "
                          f"on {', '.join(self.decay_params)}")
         return "\n".join(lines)
+
+
+def _batch_step(n: int, batch_size) -> int:
+    """Samples per forward pass: ``batch_size``, or all ``n`` at once if it is None."""
+    if batch_size is None:
+        return n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"batch_size must be an int or None, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return int(batch_size)
