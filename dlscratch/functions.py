@@ -15,8 +15,11 @@ Output and loss functions:
     softmax, log_softmax, cross_entropy_error, softmax_cross_entropy,
     mean_squared_error, sum_squared_error
 
-Labels ``t`` may be integer class labels ``(N,)`` or one-hot rows ``(N, C)``;
-:func:`label_indices` converts and validates them.
+The textbook's names are aliases: ``identity_function`` (:func:`identity`),
+``step_function`` (:func:`step`) and ``softmax_loss`` (:func:`softmax_cross_entropy`).
+
+Labels ``t`` may be integer class labels ``(N,)`` (or an ``(N, 1)`` column of them) or
+one-hot rows ``(N, C)``; :func:`label_indices` converts and validates them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "identity_grad", "step_grad", "sigmoid_grad", "relu_grad", "tanh_grad",
     "softmax", "log_softmax", "cross_entropy_error", "softmax_cross_entropy",
     "mean_squared_error", "sum_squared_error", "label_indices", "one_hot",
+    "identity_function", "step_function", "softmax_loss",
 ]
 
 
@@ -208,7 +212,8 @@ def label_indices(t, n_samples, n_classes):
 
     Parameters
     ----------
-    t : (N,) integer array of labels in ``[0, n_classes)``, or (N, C) one-hot rows
+    t : (N,) integer array of labels in ``[0, n_classes)``, an (N, 1) integer column
+        of them (the textbook's ``np.array([1]).reshape(1, 1)``), or (N, C) one-hot rows
     n_samples : int, the expected ``N``
     n_classes : int, the expected ``C``
 
@@ -224,6 +229,8 @@ def label_indices(t, n_samples, n_classes):
         if 1-D labels are not integers.
     """
     t = np.asarray(t)
+    if t.ndim == 2 and t.shape[1] == 1 and n_classes != 1 and t.dtype.kind in "iu":
+        t = t[:, 0]  # a column of class indices
     if t.ndim == 2:
         if t.shape != (n_samples, n_classes):
             raise ValueError(
@@ -370,3 +377,13 @@ def sum_squared_error(y, t):
     d = _difference(y, t)
     n = d.shape[0] if d.ndim == 2 else 1
     return float(0.5 * (d * d).sum() / n)
+
+
+# ---------------------------------------------------------------- the textbook's names
+
+#: The textbook's name of :func:`identity`.
+identity_function = identity
+#: The textbook's name of :func:`step`.
+step_function = step
+#: The textbook's ``softmax_loss(X, t)``: cross-entropy of ``softmax(X)``, from the scores.
+softmax_loss = softmax_cross_entropy

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent", "gradient_check",
-           "GradientCheckResult"]
+__all__ = ["numerical_diff", "numerical_gradient", "numerical_gradient_2d", "gradient_descent",
+           "gradient_check", "GradientCheckResult"]
 
 
 def numerical_diff(f, x: float, h: float = 1e-4) -> float:
@@ -59,6 +59,27 @@ def numerical_gradient(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
             x[idx] = original
         grad[idx] = (f_plus - f_minus) / (float(up) - float(down))
     return grad
+
+
+def numerical_gradient_2d(f, X: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """The gradient of ``f`` at each row of ``X`` (the textbook's ``numerical_gradient_2d``).
+
+    Parameters
+    ----------
+    f : callable taking one point, a (D,) array, and returning a float
+    X : (D,) float array (one point) or (N, D) float array (N points, one per row)
+    h : float, the step
+
+    Returns
+    -------
+    float64 array shaped like ``X``: row ``i`` is the gradient of ``f`` at ``X[i]``
+    (computed by :func:`numerical_gradient`, so ``X`` is perturbed in place and restored)
+    """
+    if not isinstance(X, np.ndarray) or X.ndim not in (1, 2):
+        raise ValueError(f"X must be a (D,) or (N, D) array, got {getattr(X, 'shape', X)!r}")
+    if X.ndim == 1:
+        return numerical_gradient(f, X, h)
+    return np.stack([numerical_gradient(f, row, h) for row in X]).reshape(X.shape)
 
 
 def gradient_descent(f, init_x, lr: float = 0.01, step_num: int = 100):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .trainer import History, Trainer
 
-__all__ = ["Trial", "log_uniform", "split_validation", "random_search"]
+__all__ = ["Trial", "log_uniform", "shuffle_dataset", "split_validation", "random_search"]
 
 DEFAULT_SPACE = {"lr": (1e-6, 1e-2), "weight_decay_lambda": (1e-8, 1e-4)}
 
@@ -55,6 +55,33 @@ def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(10.0 ** rng.uniform(math.log10(low), math.log10(high)))
 
 
+def _same_length(x, t):
+    x, t = np.asarray(x), np.asarray(t)
+    if x.ndim == 0 or t.ndim == 0 or len(x) != len(t):
+        raise ValueError(f"x and t must hold the same number of samples, got shapes "
+                         f"{x.shape} and {t.shape}")
+    return x, t
+
+
+def shuffle_dataset(x, t, seed=0):
+    """Return ``(x, t)`` with their samples in one random order (the textbook's helper).
+
+    Parameters
+    ----------
+    x : (N, ...) array of samples
+    t : (N,) or (N, C) array of labels
+    seed : int, numpy.random.Generator or None, the source of the order
+
+    Returns
+    -------
+    x, t : new arrays, ``x[order]`` and ``t[order]`` for one permutation ``order``
+        (the inputs are not modified)
+    """
+    x, t = _same_length(x, t)
+    order = np.random.default_rng(seed).permutation(len(x))
+    return x[order], t[order]
+
+
 def split_validation(x, t, validation_fraction: float = 0.2, seed=0):
     """Shuffle ``(x, t)`` and hold out a fraction for validation.
 
@@ -62,17 +89,14 @@ def split_validation(x, t, validation_fraction: float = 0.2, seed=0):
     -------
     x_train, t_train, x_val, t_val : arrays (copies; the inputs are not modified)
     """
-    x, t = np.asarray(x), np.asarray(t)
-    if len(x) != len(t):
-        raise ValueError(f"x and t must have the same length, got {len(x)} and {len(t)}")
+    x, t = _same_length(x, t)
     if not 0 < validation_fraction < 1:
         raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
     n_val = int(round(len(x) * validation_fraction))
     if not 0 < n_val < len(x):
         raise ValueError(f"validation_fraction={validation_fraction} of {len(x)} samples "
                          f"leaves an empty training or validation set")
-    order = np.random.default_rng(seed).permutation(len(x))
-    x, t = x[order], t[order]
+    x, t = shuffle_dataset(x, t, seed)
     return x[n_val:], t[n_val:], x[:n_val], t[:n_val]
 
 

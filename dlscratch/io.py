@@ -3,6 +3,11 @@
 ``.npz`` is NumPy's zip of ``.npy`` arrays: portable, and with ``allow_pickle=False`` loading
 a file cannot run code. Files are written atomically (a temporary file in the same folder,
 then ``os.replace``), so an interrupted save never leaves a half-written file behind.
+
+:func:`load_params` also reads the textbook's pickled parameter files (``params.pkl``),
+through the weights-only reader of :mod:`dlscratch.weights_pickle`, which refuses anything
+but arrays and plain containers. Which format a file has is read from its first bytes,
+not from its name.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from dlscratch.weights_pickle import load_weights_pickle, looks_like_pickle
+
 __all__ = [
     "save_params",
     "load_params",
+    "read_params",
     "load_metadata",
     "METADATA_KEY",
     "save_npz",
@@ -88,7 +96,9 @@ def save_params(network, path: str | os.PathLike, metadata: Mapping | None = Non
     network : Network
         Any object with ``state_dict()`` (or, for the textbook's plain classes, ``params``).
     path : str or os.PathLike
-        Where to write; replaced atomically.
+        Where to write; replaced atomically. The file is an ``.npz`` archive whatever its
+        name: ``save_params(net, "params.pkl")`` writes ``.npz`` too (never a pickle), and
+        :func:`load_params` reads it back by its content.
     metadata : mapping, optional
         Anything JSON can hold, e.g. the network's class name and constructor arguments,
         so that the file alone is enough to rebuild the network. It is stored as JSON text
@@ -109,24 +119,51 @@ def save_params(network, path: str | os.PathLike, metadata: Mapping | None = Non
 
 
 def load_metadata(path: str | os.PathLike) -> dict | None:
-    """The metadata :func:`save_params` stored in ``path``, or None if it has none."""
+    """The metadata :func:`save_params` stored in ``path``, or None if it has none
+    (a textbook pickle never has any)."""
+    if _is_pickle(path):
+        return None
     with np.load(os.fspath(path), allow_pickle=False) as data:
         if METADATA_KEY not in data.files:
             return None
         return json.loads(str(data[METADATA_KEY][()]))
 
 
+def _is_pickle(path) -> bool:
+    with open(os.fspath(path), "rb") as f:
+        return looks_like_pickle(f.read(2))
+
+
+def read_params(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The parameter arrays stored in ``path``: an ``.npz`` or a textbook pickle.
+
+    The format is recognised by the file's first bytes, whatever its name. A pickle is
+    read with :func:`~dlscratch.weights_pickle.load_weights_pickle`, which refuses
+    anything but arrays and plain containers; an ``.npz`` with ``allow_pickle=False``.
+    The metadata entry of :func:`save_params` is left out.
+    """
+    if _is_pickle(path):
+        return load_weights_pickle(path)
+    saved = load_npz(path)
+    saved.pop(METADATA_KEY, None)
+    return saved
+
+
 def load_params(network, path: str | os.PathLike) -> None:
-    """Load what :func:`save_params` wrote into ``network``, copying values in place.
+    """Load saved parameters into ``network``, copying values into its arrays in place.
+
+    Reads what :func:`save_params` wrote, and also the textbook's pickled ``params.pkl``
+    files (a dict of arrays), safely: see :func:`read_params`. Values are cast to the
+    network's dtype.
 
     Raises
     ------
     ValueError
-        If the file's names or shapes differ from the network's; the message names the
-        parameter and both shapes.
+        If the file's names or shapes differ from the network's (the message names the
+        parameter and both shapes), or a pickle holds anything but arrays (the message
+        names the file and what was refused).
     """
-    saved = load_npz(path)
-    saved.pop(METADATA_KEY, None)
+    saved = read_params(path)
     state = _state_of(network)
     check_compatible(state, saved)
     if hasattr(network, "load_state_dict"):

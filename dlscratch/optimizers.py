@@ -57,6 +57,14 @@ def _check_fraction(name: str, value) -> float:
     return value
 
 
+def _number_as_array(key: str, value) -> np.ndarray:
+    """A plain-number parameter as a 0-d float64 array the update rule can change."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"parameter {key!r} must be a float array or a number, "
+                        f"got {type(value).__name__}")
+    return np.array(value, dtype=np.float64)
+
+
 #: Parameters with fewer elements than this are updated by one thread (the hand-over to
 #: other threads costs more than it saves on small arrays).
 MIN_ELEMENTS_PER_THREAD = 1 << 17
@@ -101,25 +109,34 @@ class Optimizer:
 
         Parameters
         ----------
-        params : dict name -> float array
-            The network's parameters; updated in place.
-        grads : dict name -> float array
+        params : dict name -> float array or number
+            The network's parameters. Arrays are updated in place (layers hold references
+            to them); an entry that is a plain number, as in the textbook's
+            ``params['x'] = -7.0``, cannot change in place and is replaced by its new
+            value, a float.
+        grads : dict name -> float array or number
             Gradients of the loss, same keys and shapes as ``params``.
         """
         self._begin_step()
-        for key, param in params.items():
+        for key, param in list(params.items()):
             try:
                 grad = grads[key]
             except KeyError:
                 raise ValueError(
                     f"grads has no entry for parameter {key!r}; got keys {sorted(grads)}"
                 ) from None
+            is_number = not isinstance(param, np.ndarray)
+            if is_number:
+                param = _number_as_array(key, param)
+            grad = np.asarray(grad)
             if grad.shape != param.shape:
                 raise ValueError(
                     f"gradient of {key!r} has shape {grad.shape}, parameter has {param.shape}"
                 )
             state = [self._buffer(getattr(self, slot), key, param) for slot in self.slots]
             self._run_step([param, grad, *state, self._buffer(self._scratch, key, param)])
+            if is_number:
+                params[key] = float(param)
 
     def _begin_step(self) -> None:
         """Hook run once per update before the parameters (Adam counts steps here)."""

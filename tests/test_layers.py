@@ -204,6 +204,17 @@ def test_dropout_with_fixed_mask_matches_numerical():
     np.testing.assert_array_equal(layer.mask, mask)
 
 
+@pytest.mark.parametrize("inverted", [True, False])
+def test_dropout_with_fixed_mask_matches_numerical_in_both_variants(inverted):
+    rng = np.random.default_rng(8)
+    mask = rng.random((4, 5)) > 0.4
+    layer = Dropout(0.4, mask=mask, inverted=inverted)
+    check_layer(layer, rng.normal(size=(4, 5)), {"train_flg": True})
+    x = np.ones((4, 5))
+    np.testing.assert_allclose(layer.forward(x, train_flg=False), 1.0 if inverted else 0.6)
+    np.testing.assert_allclose(layer.forward(x)[mask], 1 / 0.6 if inverted else 1.0)
+
+
 def test_dropout_fix_mask_reuses_the_last_mask():
     layer = Dropout(0.5, rng=1)
     first = layer.forward(np.ones((3, 4)))
@@ -249,11 +260,18 @@ def test_batchnorm_normalises_and_updates_running_stats_in_place():
     np.testing.assert_allclose(test_out, (x - mean_buf) / np.sqrt(var_buf + layer.eps))
 
 
-def test_batchnorm_refuses_a_training_batch_of_one():
+def test_batchnorm_warns_once_on_a_training_batch_of_one():
     layer = bn_layer(3)
-    with pytest.raises(ValueError, match="at least 2 samples.*got 1"):
-        layer.forward(np.ones((1, 3)), train_flg=True)
+    x = np.array([[1.0, -2.0, 5.0]])
+    with pytest.warns(RuntimeWarning, match="batch of one sample.*outputs beta") as caught:
+        out = layer.forward(x, train_flg=True)
+        layer.forward(2 * x, train_flg=True)
+    assert len(caught) == 1                      # once per layer, not every step
+    np.testing.assert_array_equal(out, np.broadcast_to(layer.beta, (1, 3)))
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 3))), 0)
     assert layer.forward(np.ones((1, 3)), train_flg=False).shape == (1, 3)
+    with pytest.raises(ValueError, match="empty batch"):
+        layer.forward(np.ones((0, 3)), train_flg=True)
 
 
 def test_batchnorm_accepts_image_shaped_input():

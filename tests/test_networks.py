@@ -197,8 +197,13 @@ def test_labels_out_of_range_and_wrong_shapes():
         net.loss(x, t[:3])                                # mismatched batch sizes
     with pytest.raises(ValueError, match=r"\(4, 5\).*got \(4, 6\)"):
         net.accuracy(x, np.zeros((4, 6)))                 # one-hot of the wrong width
-    with pytest.raises(ValueError, match=r"got \(4, 1\)"):
-        net.loss(x, t[:, None])                           # a column of labels
+    # A column of integer labels (the textbook's np.array([1]).reshape(1, 1)) is read as
+    # class indices, by the network and by its loss layer alike.
+    assert net.loss(x, t[:, None]) == net.loss(x, t)
+    assert net.accuracy(x, t[:, None]) == net.accuracy(x, t)
+    np.testing.assert_array_equal(net.gradient(x, t[:, None])["W1"], net.gradient(x, t)["W1"])
+    with pytest.raises(ValueError, match=r"got \(4, 2\)"):
+        net.loss(x, np.zeros((4, 2), dtype=int))          # neither a column nor one-hot
     with pytest.raises(TypeError, match="integers"):
         net.loss(x, t.astype(float))
 

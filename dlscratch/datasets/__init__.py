@@ -15,7 +15,7 @@ from dlscratch.datasets.cache import cache_dir
 from dlscratch.datasets.checksums import ChecksumError
 from dlscratch.datasets.download import DownloadError
 from dlscratch.datasets.idx import read_idx, write_idx
-from dlscratch.datasets.mnist import MNIST_SHA256, load_mnist
+from dlscratch.datasets.mnist import MNIST_SHA256, load_mnist, verify_bundled
 
 __all__ = ["ChecksumError", "DownloadError", "MNIST_SHA256", "cache_dir", "load_mnist", "read_idx",
-           "write_idx"]
+           "verify_bundled", "write_idx"]

@@ -205,6 +205,27 @@ def _load(source, sha256: dict[str, str] | None, verify: bool,
     return _decode_all(_read_folder(Path(source)), known, verify, convert)
 
 
+def verify_bundled() -> list[Path]:
+    """Check the SHA-256 of each MNIST file that ships with dlscratch; return their paths.
+
+    Raises
+    ------
+    FileNotFoundError
+        if a file is missing (the message says to reinstall).
+    ChecksumError
+        if a file's content differs from the original (a ValueError naming the file).
+    """
+    paths = []
+    for name in MNIST_FILES.values():
+        path = BUNDLED_DIR / f"{name}.gz"
+        if not path.is_file():
+            raise FileNotFoundError(f"the bundled MNIST file {path} is missing; "
+                                    "reinstall dlscratch (pip install --force-reinstall)")
+        check_sha256(path.read_bytes(), MNIST_SHA256[path.name], str(path))
+        paths.append(path)
+    return paths
+
+
 def _load_bundled(convert: dict[str, Callable]) -> dict[str, np.ndarray]:
     """Return ``convert[kind](uint8 array)`` for each part, from the files that ship with us.
 

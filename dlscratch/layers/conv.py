@@ -104,9 +104,15 @@ class Convolution(Layer):
         if getattr(W, "ndim", None) != 4:
             raise ValueError("W must be a (FN, C, FH, FW) array of filters, got shape "
                              f"{getattr(W, 'shape', None)}")
+        if np.ndim(b) == 0 and isinstance(b, (int, float, np.number)) \
+                and not isinstance(b, bool):
+            # One number for every filter, as in the textbook's ``Convolution(w, 0)``.
+            b = np.full(W.shape[0], b, dtype=W.dtype)
         if getattr(b, "shape", None) != (W.shape[0],):
-            raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape "
-                             f"{W.shape}, got {getattr(b, 'shape', None)}")
+            got = (f"shape {b.shape}" if hasattr(b, "shape")
+                   else f"{type(b).__name__} {b!r}")
+            raise ValueError(f"b must be a number or an array of shape ({W.shape[0]},) to "
+                             f"match W of shape {W.shape}, got {got}")
         self.W = W
         self.b = b
         self.stride = _check_positive_int("stride", stride)
@@ -234,8 +240,9 @@ class Pooling(Layer):
     Parameters
     ----------
     pool_h, pool_w : int, the window size
-    stride : int, step between windows (the textbook's default 1; networks use
-        ``stride = pool_h`` for the usual non-overlapping 2x2 pooling)
+    stride : int, step between windows; default ``pool_h``, so that windows do not
+        overlap (as in the textbook's repository and in PyTorch: ``Pooling(2, 2)`` halves
+        a 28x28 map to 14x14)
     pad : int < pool size, padding on each side of the height and width
 
     Notes
@@ -254,9 +261,11 @@ class Pooling(Layer):
     1.9 ms.
     """
 
-    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0):
+    def __init__(self, pool_h: int, pool_w: int, stride: int | None = None, pad: int = 0):
         self.pool_h = _check_positive_int("pool_h", pool_h)
         self.pool_w = _check_positive_int("pool_w", pool_w)
+        if stride is None:
+            stride = self.pool_h
         self.stride = _check_positive_int("stride", stride)
         self.pad = _check_positive_int("pad", pad, minimum=0)
         if self.pad >= min(self.pool_h, self.pool_w):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch.functions import label_indices
 from dlscratch.layers.base import Layer
 
 
@@ -26,11 +27,30 @@ def _row_max(x):
     return m
 
 
+def _labels_for(x, t):
+    """Labels ``t`` for the scores ``x`` (N, C): (N,) class indices or (N, C) rows.
+
+    Integer labels may come as (N,) or as an (N, 1) column, and must lie in [0, C);
+    rows must have the scores' shape. Anything else is a ValueError naming both shapes,
+    never a silently wrong loss.
+    """
+    t = np.asarray(t)
+    n, c = x.shape
+    if t.ndim == 2 and t.shape == (n, c) and t.dtype.kind == "f":
+        return t
+    if t.dtype.kind in "iu" and t.shape in ((n,), (n, 1)):
+        return label_indices(t, n, c)
+    if t.ndim == 2 and t.shape == (n, c):  # integer or boolean one-hot rows
+        return t.astype(x.dtype)
+    raise ValueError(f"labels must be (N,) or (N, 1) integers or (N, C) rows for scores "
+                     f"of shape {x.shape}, got labels of shape {t.shape} and dtype {t.dtype}")
+
+
 class SoftmaxWithLoss(Layer):
     """Softmax followed by cross-entropy, fused: backward is ``(y - t) / N``.
 
-    Parameters of ``forward``: ``x`` : (N, C) scores; ``t`` : (N,) integer labels
-    or (N, C) one-hot (or probability) rows.
+    Parameters of ``forward``: ``x`` : (N, C) scores; ``t`` : (N,) integer labels (or
+    an (N, 1) column of them) or (N, C) one-hot (or probability) rows.
 
     Notes
     -----
@@ -67,6 +87,7 @@ class SoftmaxWithLoss(Layer):
 
     def forward(self, x, t):
         """Return the mean cross-entropy of ``softmax(x)`` against ``t`` (a float)."""
+        t = _labels_for(x, t)
         n = x.shape[0]
         shifted, e, s = self._log_softmax_parts(x)
         self.y = e / s
@@ -110,6 +131,7 @@ class SquaredErrorLoss(Layer):
 
     @staticmethod
     def _targets(y, t):
+        t = _labels_for(y, t)
         if t.ndim == 1:
             onehot = np.zeros_like(y)
             onehot[np.arange(y.shape[0]), t] = 1

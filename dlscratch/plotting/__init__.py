@@ -20,7 +20,7 @@ Example
 """
 
 from ._figure import save_figure
-from .curves import plot_functions, plot_learning_curves, smooth_curve
+from .curves import plot_functions, plot_learning_curves, smooth_curve, window_smooth
 from .diagnostics import (
     confusion_matrix,
     most_confused_pairs,
@@ -44,4 +44,5 @@ __all__ = [
     "plot_weights",
     "save_figure",
     "smooth_curve",
+    "window_smooth",
 ]

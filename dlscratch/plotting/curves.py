@@ -49,6 +49,43 @@ def smooth_curve(values, weight: float = 0.9) -> np.ndarray:
     return ema / (1.0 - weight ** np.arange(1, len(values) + 1))
 
 
+def window_smooth(values, window: int = 11, beta: float = 2.0) -> np.ndarray:
+    """Smooth a curve by a moving average weighted with a Kaiser window (the textbook's
+    ``smooth_curve``, which draws its chapter-6 loss curves this way).
+
+    Each point becomes the weighted mean of the ``window`` points centred on it, with
+    weights ``numpy.kaiser(window, beta)``. Near the ends, where the window sticks out,
+    the curve is continued by mirroring it (at the start without repeating the first
+    point, at the end repeating the last, as the textbook does).
+
+    Parameters
+    ----------
+    values : (K,) array of numbers, K >= ``window``
+    window : odd int >= 1, the number of points averaged (11 in the textbook)
+    beta : float, the Kaiser window's shape (2 in the textbook)
+
+    Returns
+    -------
+    (K,) float64 array
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"values must be a 1-D array, got shape {values.shape}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) \
+            or window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be an odd positive int, got {window!r}")
+    if len(values) < window:
+        raise ValueError(f"window_smooth needs at least window={window} values, "
+                         f"got {len(values)}")
+    half = window - 1
+    padded = np.concatenate([np.pad(values, (half, 0), mode="reflect")[:half], values,
+                             np.pad(values, (0, half), mode="symmetric")[-half:]])
+    weights = np.kaiser(window, beta)
+    smoothed = np.convolve(padded, weights / weights.sum(), mode="valid")
+    margin = half // 2
+    return smoothed[margin:len(smoothed) - margin]
+
+
 def _history_arrays(history) -> dict[str, np.ndarray]:
     """The non-empty HISTORY_KEYS of a History, a mapping or an object with those attributes."""
     if isinstance(history, Mapping):

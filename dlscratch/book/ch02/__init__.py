@@ -1,0 +1,1 @@
+"""The modules that the book's chapter-2 scripts import from their own folder."""

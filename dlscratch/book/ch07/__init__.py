@@ -1,0 +1,1 @@
+"""The modules that the book's chapter-7 scripts import from their own folder."""
