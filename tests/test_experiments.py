@@ -40,8 +40,8 @@ TUTORIAL_TABLE = [
     (19, 0.429, 0.785, 0.436, 0.784),
 ]
 
-PRESET_NAMES = ["numpy-tutorial", "keras-mlp", "textbook-two-layer", "sigmoid-mse",
-                "make-your-own"]
+PRESET_NAMES = ["numpy-tutorial", "keras-mlp", "textbook-two-layer", "textbook-two-layer-512",
+                "sigmoid-mse", "make-your-own"]
 
 
 def parse_table(text: str) -> list[tuple]:
@@ -148,7 +148,7 @@ def test_numpy_tutorial_rejects_bad_epochs(epochs):
 
 # ---------------------------------------------------------------- the registry
 
-def test_registry_names_the_five_presets():
+def test_registry_names_the_presets():
     assert list(PRESETS) == PRESET_NAMES
     for name, preset in PRESETS.items():
         assert preset.name == name
@@ -210,6 +210,15 @@ def test_textbook_two_layer_quick_is_reproducible(tmp_path):
     assert again.final == first.final
     other = run_preset("textbook-two-layer", quick=True, verbose=False, seed=1)
     assert other.final != first.final
+
+
+def test_textbook_two_layer_512_is_the_tutorials_setting(tmp_path):
+    result = run_preset("textbook-two-layer-512", quick=True, verbose=False)
+    check_result(result, "textbook-two-layer-512", tmp_path)
+    assert any("SGD(lr=0.05), batch 512" in line for line in result.lines)
+    assert len(result.history.iter_loss) == 2 * -(-3000 // 512)   # 2 epochs of 6 batches
+    book = run_preset("textbook-two-layer", quick=True, verbose=False)
+    assert any("SGD(lr=0.1), batch 100" in line for line in book.lines)
 
 
 def test_sigmoid_mse_quick_classifies_an_image_file(tmp_path):

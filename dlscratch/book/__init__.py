@@ -5,24 +5,24 @@ modules: ``dataset.mnist``, ``common.layers``, ``common.trainer``, ... and, from
 chapter's folder, ``two_layer_net``, ``simple_convnet`` and the like. This package holds
 the same names with the book's signatures and defaults, implemented by dlscratch:
 
-=====================================  ===============================================
-book module                            here
-=====================================  ===============================================
-``dataset.mnist``                      :mod:`dlscratch.book.dataset.mnist`
-``common.functions``                   :mod:`dlscratch.book.common.functions`
-``common.gradient``                    :mod:`dlscratch.book.common.gradient`
-``common.layers``                      :mod:`dlscratch.book.common.layers`
-``common.optimizer``                   :mod:`dlscratch.book.common.optimizer`
-``common.trainer``                     :mod:`dlscratch.book.common.trainer`
-``common.util``                        :mod:`dlscratch.book.common.util`
-``common.multi_layer_net``             :mod:`dlscratch.book.common.multi_layer_net`
-``common.multi_layer_net_extend``      :mod:`dlscratch.book.common.multi_layer_net_extend`
-``ch02/and_gate`` (``nand_gate``, ...)  :mod:`dlscratch.book.ch02.and_gate`, ...
-``ch04/two_layer_net``                 :mod:`dlscratch.book.ch04.two_layer_net`
-``ch05/two_layer_net``                 :mod:`dlscratch.book.ch05.two_layer_net`
-``ch07/simple_convnet``                :mod:`dlscratch.book.ch07.simple_convnet`
-``ch08/deep_convnet``                  :mod:`dlscratch.book.ch08.deep_convnet`
-=====================================  ===============================================
+==========================================  ===============================================
+book module                                 here
+==========================================  ===============================================
+``dataset.mnist``                           :mod:`dlscratch.book.dataset.mnist`
+``common.functions``                        :mod:`dlscratch.book.common.functions`
+``common.gradient``                         :mod:`dlscratch.book.common.gradient`
+``common.layers``                           :mod:`dlscratch.book.common.layers`
+``common.optimizer``                        :mod:`dlscratch.book.common.optimizer`
+``common.trainer``                          :mod:`dlscratch.book.common.trainer`
+``common.util``                             :mod:`dlscratch.book.common.util`
+``common.multi_layer_net``                  :mod:`dlscratch.book.common.multi_layer_net`
+``common.multi_layer_net_extend``           :mod:`dlscratch.book.common.multi_layer_net_extend`
+``and_gate``, ``nand_gate``, ``or_gate``    :mod:`dlscratch.book.ch02.and_gate`, ... (ch02)
+``gradient_2d``, ``two_layer_net`` (ch04)   :mod:`dlscratch.book.ch04.gradient_2d`, ...
+``layer_naive``, ``two_layer_net`` (ch05)   :mod:`dlscratch.book.ch05.layer_naive`, ...
+``simple_convnet`` (ch07)                   :mod:`dlscratch.book.ch07.simple_convnet`
+``deep_convnet`` (ch08)                     :mod:`dlscratch.book.ch08.deep_convnet`
+==========================================  ===============================================
 
 In a notebook, type the book's code with these imports, e.g.
 ``from dlscratch.book.common.layers import Affine, Relu``. To run one of the book's

@@ -123,7 +123,7 @@ def add_parser(subparsers) -> None:
 
     group = parser.add_argument_group("published experiments")
     group.add_argument("--preset", choices=list(PRESETS), metavar="NAME",
-                       help="run one of the five source experiments as published: "
+                       help="run one of the source experiments as published: "
                             + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
     group.add_argument("--quick", action="store_true",
                        help="with --preset: less data and fewer iterations, a run of seconds")
