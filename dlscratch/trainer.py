@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm  # plain text bar: tqdm.auto warns on import in a notebook without ipywidgets
 
 from .callbacks import Callback
+from .guard import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, DIVERGENCE_WINDOW, LastGoodState, diverging
 from .io import check_compatible, load_npz, rng_state_from_array, rng_state_to_array, save_npz
 from .memory import keep_freed_memory
 from .optimizers import get_optimizer
@@ -105,8 +106,12 @@ class Trainer:
       (``network.loss_and_gradient``), not a second forward pass.
     - No mutable default arguments; evaluation runs in test mode so that dropout and batch
       normalisation behave as at inference.
-    - The loss is checked every iteration: if it becomes NaN or infinite, training stops
-      with a warning, before the bad update is applied.
+    - The loss is checked every iteration. If it becomes NaN or infinite, training stops
+      with a warning and the parameters are put back as they were before the update that
+      broke them (:class:`~dlscratch.guard.LastGoodState`); if it stays finite but its
+      mean over 10 iterations grows to ten times the loss when training began
+      (:func:`~dlscratch.guard.diverging`), training stops too, with the parameters of the
+      start of that epoch. ``diverged`` is then True.
 
     Parameters
     ----------
@@ -287,19 +292,23 @@ class Trainer:
             leave=True,
         )
         try:
+            last_good = LastGoodState(self.network)
+            self._start_loss = self.evaluate(self.x_train[:1000], self.t_train[:1000])[0]
             while (self.current_epoch < self.epochs and self.current_iter < self.max_iter
                    and not self._stop_requested):
                 bar.set_description(f"epoch {self.current_epoch + 1}/{self.epochs}")
-                if not self._train_one_epoch(bar):
+                if not self._train_one_epoch(bar, last_good):
                     break
                 self.current_epoch += 1
                 self._evaluate_epoch()
+                # Callbacks (a checkpoint among them) run before the epoch's line is shown,
+                # so that an interruption right after the line still finds the epoch saved.
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self)
                 if self.verbose:
                     bar.set_postfix(loss=f"{self.history.train_loss[-1]:.4f}",
                                     test_acc=f"{self.history.test_acc[-1]:.4f}")
                     bar.write(self._epoch_line())
-                for cb in self.callbacks:
-                    cb.on_epoch_end(self)
         finally:
             bar.close()
             if self.workers > 1:
@@ -315,12 +324,12 @@ class Trainer:
             print(f"Final test accuracy: {self.final_test_acc:.4f}")
         return self.final_test_acc
 
-    def _train_one_epoch(self, bar) -> bool:
+    def _train_one_epoch(self, bar, last_good: LastGoodState) -> bool:
         """One shuffled pass; returns False if the loss blew up and training must stop."""
         x, t, n, size = self.x_train, self.t_train, self.train_size, self.batch_size
         iter_loss = self.history.iter_loss
-        # Kept so that a blow-up that already corrupted the parameters can be undone.
-        snapshot = {k: v.copy() for k, v in _state_dict(self.network).items()}
+        # Kept so that a run that diverges with finite losses can be set back.
+        epoch_start = {k: v.copy() for k, v in _state_dict(self.network).items()}
         order = self.rng.permutation(n)
         start_time = time.perf_counter()
         for start in range(0, n, size):
@@ -332,32 +341,58 @@ class Trainer:
             # mode="clip" lets np.take write straight into the buffer (indices are valid).
             np.take(x, idx, axis=0, out=x_batch, mode="clip")
             np.take(t, idx, axis=0, out=t_batch, mode="clip")
+            last_good.remember()
             loss = self.train_step(x_batch, t_batch)
             if not math.isfinite(loss):
-                self._blow_up(loss, snapshot)
+                self._blow_up(loss, last_good)
                 return False
             iter_loss.append(loss)
             self.current_iter += 1
             bar.update()
+            if diverging(iter_loss, self._start_loss):
+                self._diverged(epoch_start)
+                return False
         self.history.epoch_seconds.append(time.perf_counter() - start_time)
         return True
 
-    def _blow_up(self, loss: float, snapshot: dict) -> None:
-        restored = ""
-        if not all(np.all(np.isfinite(v)) for v in _state_dict(self.network).values()):
-            _load_state_dict(self.network, snapshot)
-            restored = (f" The parameters had already overflowed, so they were restored to "
-                        f"their values at the start of epoch {self.current_epoch + 1}.")
+    def _lr_hint(self) -> str:
         lr = getattr(self.optimizer, "lr", None)
-        hint = (f"lr={lr:g}; try {lr / 10:g}" if isinstance(lr, float)
-                else "try a smaller one")
-        self.stop(
-            f"Training stopped: the loss became {loss} at iteration {self.current_iter + 1} "
-            f"(epoch {self.current_epoch + 1}); the update of that iteration was not "
-            f"applied.{restored} The learning rate is probably too high ({hint})."
-        )
+        if isinstance(lr, float):
+            return f"lr={lr:g}; try {lr / 10:g}"
+        return "try a smaller one"
+
+    def _blow_up(self, loss: float, last_good: LastGoodState) -> None:
+        iteration = self.current_iter + 1
+        if last_good.restore_previous():
+            restored = (f"the parameters were restored to their values before the update "
+                        f"of iteration {iteration - 1}, whose loss was "
+                        f"{self.history.iter_loss[-1]:.4g}")
+        else:
+            restored = "the parameters are those the run started from"
+        self._stop_with(f"Training stopped: the loss became {loss} at iteration {iteration} "
+                        f"(epoch {self.current_epoch + 1}); {restored}.")
+
+    def _diverged(self, epoch_start: dict) -> None:
+        window = DIVERGENCE_WINDOW
+        recent = sum(self.history.iter_loss[-window:]) / window
+        _load_state_dict(self.network, epoch_start)
+        self._stop_with(
+            f"Training stopped: the loss is diverging at iteration {self.current_iter} "
+            f"(epoch {self.current_epoch + 1}): the mean of the last {window} iterations, "
+            f"{recent:.4g}, is more than {DIVERGENCE_FACTOR:g} times the loss when training "
+            f"began, {self._start_loss:.4g} (or {DIVERGENCE_FLOOR:g} if that was less); the "
+            f"parameters were restored to their values at the start of epoch "
+            f"{self.current_epoch + 1}.")
+
+    def _stop_with(self, message: str) -> None:
+        self.stop(f"{message} The learning rate is probably too high ({self._lr_hint()}).")
         self._blew_up = True
-        warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=4)
+        warnings.warn(self.stop_reason, RuntimeWarning, stacklevel=5)
+
+    @property
+    def diverged(self) -> bool:
+        """True if the last :meth:`train` stopped because the loss blew up or diverged."""
+        return self._blew_up
 
     # -- evaluation -------------------------------------------------------------------------
 

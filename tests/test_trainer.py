@@ -220,18 +220,21 @@ def test_same_seed_gives_identical_history(data):
 
 
 class BlowUpNet(DropoutNet):
-    """Returns a NaN loss at call number ``at``; optionally corrupts its parameters first."""
+    """Returns a NaN loss at call number ``at``; optionally corrupts its parameters first.
+
+    Keeps the parameters it was called with at every call, in ``params_at[call]``.
+    """
 
     def __init__(self, at, corrupt=False, **kwargs):
         super().__init__(**kwargs)
         self.at, self.corrupt, self.calls = at, corrupt, 0
-        self.params_at_blow_up = None
+        self.params_at = {}
 
     def loss_and_gradient(self, x, t):
         self.calls += 1
+        self.params_at[self.calls] = {k: v.copy() for k, v in self.params.items()}
         loss, grads = super().loss_and_gradient(x, t)
         if self.calls == self.at:
-            self.params_at_blow_up = {k: v.copy() for k, v in self.params.items()}
             if self.corrupt:
                 self.params["W1"][0, 0] = np.inf
             grads = {k: np.full_like(g, np.nan) for k, g in grads.items()}
@@ -239,33 +242,102 @@ class BlowUpNet(DropoutNet):
         return loss, grads
 
 
-def test_nan_loss_stops_with_a_message_and_skips_the_update(data):
+def test_nan_loss_stops_and_restores_the_state_before_the_bad_update(data):
     net = BlowUpNet(at=13)
     trainer = make_trainer(data, net=net, epochs=5, mini_batch_size=10,
                            optimizer_param={"lr": 0.05})
-    with pytest.warns(RuntimeWarning, match=r"iteration 13 \(epoch 2\).*lr=0.05; try 0.005"):
+    with pytest.warns(RuntimeWarning, match=r"iteration 13 \(epoch 2\); the parameters were "
+                      r"restored to their values before the update of iteration 12.*"
+                      r"lr=0.05; try 0.005"):
         final = trainer.train()
+    assert trainer.diverged
     assert trainer.current_iter == 12 and len(trainer.history.iter_loss) == 12
     assert trainer.current_epoch == 1 and len(trainer.history.test_acc) == 1
     assert "learning rate" in trainer.history.stop_reason
-    for key, value in net.params.items():
-        np.testing.assert_array_equal(value, net.params_at_blow_up[key])
+    for key, value in net.params.items():   # the parameters iteration 12 started from
+        np.testing.assert_array_equal(value, net.params_at[12][key])
     assert 0.0 <= final <= 1.0
 
 
-def test_blow_up_with_overflowed_parameters_restores_the_epoch_start(data):
+def test_a_blow_up_that_overflowed_the_parameters_is_undone_too(data):
     net = BlowUpNet(at=14, corrupt=True)  # iteration 4 of epoch 2
-
-    class Snapshot(Callback):
-        def on_epoch_end(self, trainer):
-            self.state = {k: v.copy() for k, v in trainer.network.params.items()}
-
-    snap = Snapshot()
-    trainer = make_trainer(data, net=net, epochs=5, mini_batch_size=10, callbacks=[snap])
-    with pytest.warns(RuntimeWarning, match="restored to their values at the start of epoch 2"):
+    trainer = make_trainer(data, net=net, epochs=5, mini_batch_size=10)
+    with pytest.warns(RuntimeWarning, match="before the update of iteration 13"):
         trainer.train()
     for key, value in net.params.items():
-        np.testing.assert_array_equal(value, snap.state[key])
+        np.testing.assert_array_equal(value, net.params_at[13][key])
+
+
+def test_a_nan_at_the_very_first_step_leaves_the_starting_parameters(data):
+    net = BlowUpNet(at=1)
+    start = {k: v.copy() for k, v in net.params.items()}
+    trainer = make_trainer(data, net=net, epochs=2, mini_batch_size=10)
+    with pytest.warns(RuntimeWarning, match="iteration 1 .*those the run started from"):
+        trainer.train()
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(value, start[key])
+
+
+def test_after_a_real_blow_up_the_loss_is_the_last_finite_one(data):
+    # Full-batch steps and no dropout: the loss of the restored parameters can be
+    # recomputed on the same batch (in another order, hence the float32 tolerance).
+    x_train, t_train, x_test, t_test = data
+    net = TwoLayerNet(4, 32, 3, weight_init_std="he", seed=0)
+    trainer = make_trainer(data, net=net, epochs=50, mini_batch_size=100,
+                           optimizer_param={"lr": 1e4})
+    with pytest.warns(RuntimeWarning, match="the loss became (nan|inf)"):
+        trainer.train()
+    loss_after = net.loss(x_train, t_train, train_flg=True)
+    assert np.isfinite(loss_after) and loss_after > 1e3              # it did blow up
+    assert loss_after == pytest.approx(trainer.history.iter_loss[-1], rel=1e-5)
+    for value in net.params.values():
+        assert np.all(np.isfinite(value))
+
+
+@pytest.mark.parametrize("optimizer, lr", [("sgd", 1e4), ("momentum", 1e5), ("adam", 1e3)])
+def test_a_finite_divergence_stops_and_restores_the_epoch_start(data, optimizer, lr):
+    # Small inputs keep the scores finite: the loss climbs to 1e2-1e5 without overflowing.
+    x_train, t_train, x_test, t_test = data
+    small = (x_train * 1e-3, t_train, x_test * 1e-3, t_test)
+    net = TwoLayerNet(4, 16, 3, weight_init_std="he", seed=0)
+
+    class EpochStart(Callback):
+        def on_train_begin(self, trainer):
+            self.state = {k: v.copy() for k, v in trainer.network.params.items()}
+
+    start = EpochStart()
+    trainer = make_trainer(small, net=net, epochs=20, mini_batch_size=5, optimizer=optimizer,
+                           optimizer_param={"lr": lr}, callbacks=[start])
+    with pytest.warns(RuntimeWarning, match=r"diverging at iteration \d+ \(epoch 1\).*"
+                      r"more than 10 times the loss when training began.*start of epoch 1"):
+        trainer.train()
+    assert trainer.diverged and trainer.current_epoch == 0
+    assert all(np.isfinite(trainer.history.iter_loss))
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(value, start.state[key])
+
+
+def test_an_ordinary_run_raises_no_alarm(data):
+    for optimizer, lr in [("sgd", 0.5), ("momentum", 0.1), ("adagrad", 0.5), ("adam", 0.05),
+                          ("rmsprop", 0.01), ("nesterov", 0.1)]:
+        trainer = make_trainer(data, epochs=10, mini_batch_size=5, optimizer=optimizer,
+                               optimizer_param={"lr": lr})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert trainer.train() > 0.9
+        assert not trainer.diverged
+
+
+def test_diverging_compares_the_recent_mean_with_the_starting_loss():
+    from dlscratch.guard import diverging
+
+    assert not diverging([30.0] * 9, reference=2.3)               # fewer than 10 iterations
+    assert diverging([30.0] * 10, reference=2.3)                   # 30 > 10 * 2.3
+    assert not diverging([2.3] * 9 + [200.0], reference=2.3)      # one spike: mean 22.07
+    assert not diverging([40.0] * 10, reference=50.0)              # started high
+    assert not diverging([5.0] * 10, reference=0.01)               # floor: 10 * 1.0
+    assert diverging([11.0] * 10, reference=0.01)
+    assert not diverging([1e9] * 10, reference=float("nan"))
 
 
 def test_real_divergence_is_caught(data):

@@ -307,6 +307,16 @@ class Network:
         for key, layer, buf in self._buffers():
             np.copyto(getattr(layer, buf), values[key])
 
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The parameter and buffer arrays themselves (not copies), by ``state_dict`` key.
+
+        Writing into them (``np.copyto``) changes the network; see :meth:`state_dict`
+        for copies.
+        """
+        arrays = dict(self.params)
+        arrays.update({key: getattr(layer, buf) for key, layer, buf in self._buffers()})
+        return arrays
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Return copies of the parameters and buffers (``'BatchNorm1.running_mean'``, ...)."""
         state = {k: v.copy() for k, v in self.params.items()}
