@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 
 import numpy as np
 
+from dlscratch.atomic import atomic_open
 from dlscratch.weights_pickle import load_weights_pickle, looks_like_pickle
 
 __all__ = [
@@ -39,21 +39,12 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, object]) -> None:
     """Write ``arrays`` (name -> array or scalar) to ``path`` atomically, uncompressed.
 
     The file name is used exactly as given (NumPy's habit of appending ``.npz`` is not
-    copied, so the same ``path`` works for loading).
+    copied, so the same ``path`` works for loading). See :func:`dlscratch.atomic.atomic_open`:
+    a failed save leaves an existing file unchanged, the file gets the umask's permissions,
+    and an ``OSError`` names ``path``.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{name: np.asarray(value) for name, value in arrays.items()})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path, fsync=True) as f:
+        np.savez(f, **{name: np.asarray(value) for name, value in arrays.items()})
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:

@@ -350,6 +350,94 @@ def test_resuming_with_other_options_is_refused(capsys, tmp_path, monkeypatch):
     assert_one_error_line(err, "lr 0.1 (now 0.05)")
 
 
+def test_ctrl_c_right_after_an_epoch_line_saves_that_epoch(capsys, tmp_path, monkeypatch):
+    from tqdm import tqdm
+
+    original = tqdm.write  # the Trainer prints its epoch lines with the bar's write
+
+    def write_then_interrupt(cls, line, *args, **kwargs):
+        original(line, *args, **kwargs)
+        if line.startswith("epoch 2/"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tqdm, "write", classmethod(write_then_interrupt))
+    code, out, err = run(capsys, "train", *SMALL_RUN, "--checkpoint", "c.npz")
+    assert code == 130
+    assert "epoch 2/3" in out
+    assert "after epoch 2 (iteration 6)" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_save_the_run_like_ctrl_c(tmp_path, name):
+    import os
+    import signal
+
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "dlscratch", "train", "--limit", "3000", "--epochs", "200",
+               "--test-limit", "200", "--save", str(tmp_path / "m.npz")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env, cwd=tmp_path) as proc:
+        for line in proc.stdout:
+            if line.startswith("epoch 1/200"):
+                break
+        proc.send_signal(getattr(signal, name))
+        _, err = proc.communicate(timeout=120)
+    signum = getattr(signal, name)
+    assert proc.returncode == 128 + signum
+    assert f"Stopped by {name} in epoch" in err and "Traceback" not in err
+    checkpoint = tmp_path / "m.checkpoint.npz"
+    assert str(checkpoint) in err
+    assert str(load_npz(checkpoint)["format"]) == "dlscratch-checkpoint-1"
+    assert not (tmp_path / "m.npz").exists()
+    assert list(private_tmp.iterdir()) == []          # no dlscratch-* folder left behind
+
+
+def test_a_save_folder_that_cannot_be_made_fails_before_training(capsys, tmp_path):
+    (tmp_path / "runs").write_text("a file, not a folder")
+    code, out, err = run(capsys, "train", *SMALL_RUN, "--save", "runs/m.npz")
+    assert code == 2
+    assert out == ""                                     # nothing was trained
+    assert_one_error_line(err, "--save runs/m.npz: cannot write in", "runs")
+
+
+def test_a_save_that_fails_at_the_end_keeps_the_model_elsewhere(capsys, tmp_path,
+                                                                 monkeypatch):
+    import errno
+
+    from dlscratch.cli import train as train_command
+
+    real_save = train_command.save_model
+
+    def disk_full_for_the_target(network, path, *args, **kwargs):
+        if Path(path).name == "m.npz":
+            raise OSError(errno.ENOSPC, f"cannot write {path}: No space left on device")
+        return real_save(network, path, *args, **kwargs)
+
+    monkeypatch.setattr(train_command, "save_model", disk_full_for_the_target)
+    code, _, err = run(capsys, "train", *SMALL_RUN, "--quiet", "--save", "m.npz")
+    assert code == 1
+    assert "No space left on device" in err and "saved to" in err
+    kept = Path(err.split("saved to ")[1].split(" instead")[0])
+    assert kept.parent == tmp_path and kept.name.endswith("-m.npz")
+    network = TwoLayerNet(784, 50, 10, seed=5)
+    load_params(network, kept)                            # the trained model, whole
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_run_that_blew_up_never_replaces_a_model(capsys, tmp_path):
+    code, _, _ = run(capsys, "train", *SMALL_RUN, "--quiet", "--save", "good.npz")
+    assert code == 0
+    good = (tmp_path / "good.npz").read_bytes()
+    code, _, err = run(capsys, "train", *SMALL_RUN, "--quiet", "--lr", "1e30",
+                       "--save", "good.npz")
+    assert code == 1
+    assert "good.npz is unchanged: the training diverged" in err
+    assert (tmp_path / "good.npz").read_bytes() == good
+
+
 # ---------------------------------------------------------------- evaluate and predict
 
 def test_evaluate_prints_accuracy_confusion_matrix_and_pairs(capsys, trained_model, tmp_path):

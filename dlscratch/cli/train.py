@@ -8,10 +8,13 @@ start of an epoch gives exactly the numbers of a run that was never interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -176,12 +179,12 @@ def run(args) -> int:
         _resume(trainer, args.resume, config)
 
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="dlscratch-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="dlscratch-") as scratch, _signals_interrupt():
         snapshot.path = Path(scratch) / "snapshot.npz"
         try:
             accuracy = trainer.train()
-        except KeyboardInterrupt:
-            return _save_interrupted(trainer, snapshot, checkpoint_path, config, args)
+        except KeyboardInterrupt as stop:
+            return _save_interrupted(trainer, snapshot, checkpoint_path, config, args, stop)
     seconds = time.perf_counter() - start
 
     if args.quiet:
@@ -190,17 +193,47 @@ def run(args) -> int:
     print(f"{epochs} epoch{'s' if epochs != 1 else ''} ({trainer.current_iter:,} iterations) in "
           f"{seconds:.1f} s; test accuracy {accuracy:.4f} on {len(x_test):,} test images")
     finished = trainer.current_epoch >= trainer.epochs
-    if save_path is not None:
+    if save_path is not None and trainer.diverged:
+        # A run that blew up never replaces a model; the Trainer has said why it stopped.
+        kept = "is unchanged" if save_path.exists() else "was not written"
+        print(f"{save_path} {kept}: the training diverged", file=sys.stderr)
+    elif save_path is not None:
         trained = {key: value for key, value in config.items()
                    if key not in ("network", "arguments")}
         trained.update(epochs=trainer.current_epoch, iterations=trainer.current_iter,
                        test_accuracy=accuracy, test_images=len(x_test))
-        save_model(network, save_path, config["network"], config["arguments"], trained=trained)
+        written = _save_or_keep_elsewhere(network, save_path, config, trained)
+        if written != save_path:
+            return 1
         print(f"wrote {save_path}")
         _write_curves(trainer.history, args.out, save_path, config["network"])
     # Without early stopping, a run ends before its last epoch only when the loss became
-    # NaN or infinite (the Trainer has warned and said why): the training failed.
+    # NaN or infinite or diverged (the Trainer has warned and said why): it failed.
     return 0 if finished else 1
+
+
+def _save_or_keep_elsewhere(network, save_path: Path, config: dict, trained: dict) -> Path:
+    """Save the model to ``save_path``; if that fails, to a fallback file, named on stderr.
+
+    The run is never lost to a full disk or a folder that became read-only: the model
+    goes to the current folder or, failing that, the temporary folder.
+    """
+    try:
+        save_model(network, save_path, config["network"], config["arguments"], trained=trained)
+        return save_path
+    except OSError as err:
+        failure = err
+    name = f"dlscratch-unsaved-{time.strftime('%Y%m%d-%H%M%S')}-{save_path.name}"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            save_model(network, folder / name, config["network"], config["arguments"],
+                       trained=trained)
+        except OSError:
+            continue
+        print(f"{failure}; the trained model was saved to {folder / name} instead",
+              file=sys.stderr)
+        return folder / name
+    raise failure
 
 
 # ---------------------------------------------------------------- options
@@ -240,14 +273,21 @@ def _epochs(args) -> int:
 
 
 def _prepare_output(save: str | None) -> Path | None:
-    """``--save``'s path, its folder created now so that a typo fails before training."""
+    """``--save``'s path, its folder created and tried now, so that a typo or a folder we
+    cannot write fails before training, not after it."""
     if save is None:
         return None
     path = Path(save)
     if path.is_dir():
         raise UsageError(f"--save {save}: is a folder; give a file name such as "
                          f"{path / 'model.npz'}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        raise UsageError(f"--save {save}: cannot write in {path.parent.resolve()}: "
+                         f"{err.strerror or err}") from None
     return path
 
 
@@ -305,23 +345,54 @@ class _EpochSnapshot(Callback):
         self.epoch, self.iteration = trainer.current_epoch, trainer.current_iter
 
 
-def _save_interrupted(trainer, snapshot, path: Path, config: dict, args) -> int:
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled as Ctrl-C is: the run is saved, the exit code tells which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """While training, SIGTERM and SIGHUP (a closed terminal, ``kill``, a batch system
+    ending the job) stop the run as Ctrl-C does instead of killing it unsaved."""
+    def handler(signum, frame):
+        raise _Signalled(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), handler) for name in names}
+    try:
+        yield
+    finally:
+        for name, old in previous.items():
+            signal.signal(getattr(signal, name), old)
+
+
+def _save_interrupted(trainer, snapshot, path: Path, config: dict, args,
+                      stop: KeyboardInterrupt) -> int:
     import numpy as np
 
     from dlscratch.io import load_npz, save_npz
 
+    if isinstance(stop, _Signalled):
+        how, code = f"Stopped by {signal.Signals(stop.signum).name}", 128 + stop.signum
+    else:
+        how, code = "Interrupted", INTERRUPTED
     print(file=sys.stderr)
     if snapshot.epoch is None:
-        print("Interrupted before training started; nothing to save.", file=sys.stderr)
-        return INTERRUPTED
+        print(f"{how} before training started; nothing to save.", file=sys.stderr)
+        return code
     state = load_npz(snapshot.path)
     state[CONFIG_KEY] = np.array(json.dumps(config))
-    path.parent.mkdir(parents=True, exist_ok=True)
     save_npz(path, state)
-    print(f"Interrupted in epoch {trainer.current_epoch + 1}. Saved the run as it was after "
+    print(f"{how} in epoch {trainer.current_epoch + 1}. Saved the run as it was after "
           f"epoch {snapshot.epoch} (iteration {snapshot.iteration:,}) to {path}", file=sys.stderr)
     print(f"Resume with: {_resume_command(args.argv, path)}", file=sys.stderr)
-    return INTERRUPTED
+    return code
 
 
 def _resume_command(argv: list[str], checkpoint: Path) -> str:

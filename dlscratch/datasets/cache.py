@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import numpy as np
+
+from dlscratch.atomic import atomic_open, atomic_write_bytes
 
 #: Environment variable that overrides the cache folder.
 CACHE_ENV_VAR = "DLSCRATCH_CACHE_DIR"
@@ -45,32 +45,6 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "dlscratch"
-
-
-@contextmanager
-def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Open ``path`` for binary writing so that readers see the old file or the new, never half.
-
-    The bytes go to a temporary file in the same folder, which replaces ``path`` in
-    one step (``os.replace`` is atomic on one file system) when the ``with`` block
-    ends without an error; on an error the temporary file is removed.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes | memoryview) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
-    with atomic_open(path) as f:
-        f.write(data)
 
 
 def save_array(folder: str | os.PathLike, key: str, array: np.ndarray) -> Path:

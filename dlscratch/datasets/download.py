@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from dlscratch.datasets.cache import atomic_write_bytes
+from dlscratch.atomic import atomic_write_bytes
 from dlscratch.datasets.checksums import check_sha256, sha256_hex
 
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dlscratch.datasets.cache import atomic_write_bytes
+from dlscratch.atomic import atomic_write_bytes
 
 #: IDX type code -> NumPy dtype of the stored (big-endian) values.
 IDX_DTYPES = {

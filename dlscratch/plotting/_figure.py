@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numbers
 import os
-import secrets
 from pathlib import Path
 
 from matplotlib.figure import Figure
+
+from dlscratch.atomic import atomic_open
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -59,17 +60,6 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: float = 100, **savefi
     if isinstance(dpi, bool) or not (isinstance(dpi, numbers.Real) and dpi > 0):
         raise ValueError(f"dpi must be a positive number, got {dpi!r}")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh name opened with "xb" (not tempfile.mkstemp, whose files are private
-    # to the owner) so the saved image gets the usual permissions from the umask.
-    tmp_name = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    tmp = open(tmp_name, "xb")  # closed by the with-block below
-    try:
-        with tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, **savefig_kwargs)
-        os.replace(tmp_name, path)
-    except BaseException:
-        # Leave no stray temporary file behind, whatever went wrong.
-        tmp_name.unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as f:
+        fig.savefig(f, format=fmt, dpi=dpi, **savefig_kwargs)
     return path
