@@ -32,7 +32,7 @@ __all__ = [
     "identity_grad", "step_grad", "sigmoid_grad", "relu_grad", "tanh_grad",
     "softmax", "log_softmax", "cross_entropy_error", "softmax_cross_entropy",
     "mean_squared_error", "sum_squared_error", "label_indices", "one_hot",
-    "identity_function", "step_function", "softmax_loss",
+    "identity_function", "step_function", "softmax_loss", "check_label_rows",
 ]
 
 
@@ -235,6 +235,7 @@ def label_indices(t, n_samples, n_classes):
         if t.shape != (n_samples, n_classes):
             raise ValueError(
                 f"one-hot labels must have shape ({n_samples}, {n_classes}), got {t.shape}")
+        check_label_rows(t)
         return t.argmax(axis=1)
     if t.ndim != 1 or t.shape[0] != n_samples:
         raise ValueError(
@@ -248,6 +249,35 @@ def label_indices(t, n_samples, n_classes):
             bad = low if low < 0 else high
             raise ValueError(f"label {bad} is out of range: labels must be in [0, {n_classes})")
     return t
+
+
+def check_label_rows(t, sum_to_one: bool = False) -> None:
+    """Raise ValueError unless every row of ``t`` (N, C) is a usable label row.
+
+    A row must be finite and non-negative with a positive sum (a row of zeros would
+    silently count as class 0); with ``sum_to_one``, it must sum to 1 as a one-hot or
+    probability row does (cross-entropy against anything else is not a loss).
+    """
+    if t.dtype.kind == "b" or t.size == 0:
+        return
+    if t.dtype.kind not in "fiu":
+        raise TypeError(f"label rows must be numbers, got dtype {t.dtype}")
+    if t.dtype.kind == "f" and not np.isfinite(t).all():
+        row = int(np.flatnonzero(~np.isfinite(t).all(axis=1))[0])
+        raise ValueError(f"label row {row} is not finite: {t[row]}")
+    if t.min() < 0:
+        row = int(np.flatnonzero((t < 0).any(axis=1))[0])
+        raise ValueError(f"label row {row} has a negative entry: {t[row]}")
+    sums = t.sum(axis=1)
+    if sum_to_one:
+        wrong = np.abs(sums - 1) > 1e-3
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise ValueError(f"label rows must sum to 1 (one-hot or probabilities); row "
+                             f"{row} sums to {float(sums[row]):g}")
+    elif not (sums > 0).all():
+        row = int(np.flatnonzero(sums <= 0)[0])
+        raise ValueError(f"label row {row} is all zeros: it names no class")
 
 
 def one_hot(t, n_classes, dtype=np.float32):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlscratch import checks
+
 __all__ = ["numerical_diff", "numerical_gradient", "numerical_gradient_2d", "gradient_descent",
            "gradient_check", "GradientCheckResult"]
 
@@ -223,12 +225,21 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
     units of ``TwoLayerNet(784, 50, 10)`` (``benchmarks/numerical_gradient.py``);
     with the default ``h = 1e-6`` it is rare.
     """
-    rng = np.random.default_rng(seed)
+    tol = checks.finite_number("tol", tol, positive=True)
+    h = checks.finite_number("h", h, positive=True)
+    n_directions = checks.positive_int("n_directions", n_directions, minimum=0)
+    if n_coords is not None:
+        n_coords = checks.positive_int("n_coords", n_coords, minimum=0)
+        if n_coords == 0 and n_directions == 0:
+            raise ValueError("n_coords=0 with n_directions=0 checks nothing; give n_coords "
+                             ">= 1, n_directions >= 1, or n_coords=None for every entry")
+    rng = checks.rng_from("seed", seed)
     net = network.astype(np.float64)
     for layer in net.layers.values():
         if hasattr(layer, "fix_mask"):
             layer.rng = np.random.default_rng(rng.integers(2**32))
     x = net._check_input(x)
+    net._check_not_empty(x)
     t = net._check_labels(t, x.shape[0])
     dropouts = [layer for layer in net.layers.values() if hasattr(layer, "fix_mask")]
     if dropouts:

@@ -117,6 +117,10 @@ class Optimizer:
         grads : dict name -> float array or number
             Gradients of the loss, same keys and shapes as ``params``.
         """
+        for name, value in (("params", params), ("grads", grads)):
+            if not isinstance(value, Mapping):
+                raise TypeError(f"{name} must be a dict name -> array (such as "
+                                f"network.params), got {type(value).__name__}")
         self._begin_step()
         for key, param in list(params.items()):
             try:

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from tqdm import tqdm  # plain text bar: tqdm.auto warns on import in a notebook without ipywidgets
 
+from . import checks
 from .callbacks import Callback
+from .functions import label_indices
 from .guard import DIVERGENCE_FACTOR, DIVERGENCE_FLOOR, DIVERGENCE_WINDOW, LastGoodState, diverging
 from .io import check_compatible, load_npz, rng_state_from_array, rng_state_to_array, save_npz
+from .layers import BatchNormalization
 from .memory import keep_freed_memory
 from .optimizers import get_optimizer
 from .parallel import DataParallel
@@ -190,10 +193,10 @@ class Trainer:
         dtype = getattr(network, "dtype", np.float32)
         # Cast once here, not every step; np.asarray copies only if the dtype differs,
         # and the caller's arrays are never written to.
-        self.x_train = np.asarray(x_train, dtype=dtype)
-        self.t_train = np.asarray(t_train)
-        self.x_test = np.asarray(x_test, dtype=dtype)
-        self.t_test = np.asarray(t_test)
+        self.x_train = _samples("x_train", x_train, dtype)
+        self.t_train = _samples("t_train", t_train)
+        self.x_test = _samples("x_test", x_test, dtype)
+        self.t_test = _samples("t_test", t_test)
         for name, x, t in (("train", self.x_train, self.t_train),
                            ("test", self.x_test, self.t_test)):
             if len(x) != len(t) or len(x) == 0:
@@ -201,6 +204,12 @@ class Trainer:
                     f"x_{name} and t_{name} must hold the same positive number of samples, "
                     f"got {len(x)} and {len(t)}"
                 )
+            output_size = getattr(network, "output_size", None)
+            if isinstance(output_size, int):  # labels checked now, not after an epoch
+                try:
+                    label_indices(t, len(t), output_size)
+                except (TypeError, ValueError) as err:
+                    raise type(err)(f"t_{name}: {err}") from None
         self.epochs = _positive_int("epochs", epochs)
         self.train_size = len(self.x_train)
         self.batch_size = min(_positive_int("mini_batch_size", mini_batch_size),
@@ -220,16 +229,18 @@ class Trainer:
         self._gradient_source = (network if self.workers == 1
                                  else DataParallel(network, self.workers))
 
-        if isinstance(optimizer, str):
-            param = {"lr": 0.01} if optimizer_param is None else dict(optimizer_param)
-            self.optimizer = get_optimizer(optimizer, **param)
-        else:
-            self.optimizer = get_optimizer(optimizer, **dict(optimizer_param or {}))
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        param = checks.mapping("optimizer_param", optimizer_param, "{'lr': 0.01}")
+        if isinstance(optimizer, str) and optimizer_param is None:
+            param = {"lr": 0.01}  # the textbook's default
+        self.optimizer = get_optimizer(optimizer, **param)
+        self.rng = checks.rng_from("seed", seed)
+        if isinstance(callbacks, (Callback, str)) or not hasattr(callbacks, "__iter__"):
+            raise TypeError(f"callbacks must be a list of Callback objects, got {callbacks!r}")
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be Callback instances, got {cb!r}")
+        self._check_batch_norm_batches()
 
         self.history = History()
         self.current_epoch = 0
@@ -242,6 +253,19 @@ class Trainer:
         self._x_batch = np.empty((self.batch_size, *self.x_train.shape[1:]), dtype=dtype)
         self._t_batch = np.empty((self.batch_size, *self.t_train.shape[1:]),
                                  dtype=self.t_train.dtype)
+
+    def _check_batch_norm_batches(self) -> None:
+        """Refuse, before training, an epoch whose last batch would hold a single sample
+        for a network with batch normalisation (which cannot learn from one sample)."""
+        layers = getattr(self.network, "layers", {})
+        if not isinstance(layers, Mapping) or not any(
+                isinstance(layer, BatchNormalization) for layer in layers.values()):
+            return
+        if self.train_size % self.batch_size == 1:
+            raise ValueError(
+                f"with {self.train_size} training samples in batches of {self.batch_size}, "
+                f"the last batch of every epoch holds 1 sample, which batch normalisation "
+                f"cannot learn from; use {self.train_size - 1} samples or another batch size")
 
     # -- the textbook's attribute names -----------------------------------------------------
 
@@ -534,6 +558,16 @@ class Trainer:
         return (f"Trainer(epochs={self.epochs}, mini_batch_size={self.batch_size}, "
                 f"optimizer={self.optimizer!r}, iter_per_epoch={self.iter_per_epoch}"
                 f"{workers})")
+
+
+def _samples(name: str, value, dtype=None) -> np.ndarray:
+    """``value`` as an array of samples (at least one dimension), cast to ``dtype``."""
+    if np.isscalar(value) or value is None:
+        raise TypeError(f"{name} must be an array of samples, got {value!r}")
+    array = np.asarray(value, dtype=dtype) if dtype is not None else np.asarray(value)
+    if array.ndim == 0:
+        raise TypeError(f"{name} must be an array of samples, got {value!r}")
+    return array
 
 
 def _positive_int(name: str, value) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.functions import label_indices
+from dlscratch.functions import check_label_rows, label_indices
 from dlscratch.layers.base import Layer
 
 
@@ -27,23 +27,35 @@ def _row_max(x):
     return m
 
 
-def _labels_for(x, t):
+def _labels_for(x, t, rows: str):
     """Labels ``t`` for the scores ``x`` (N, C): (N,) class indices or (N, C) rows.
 
     Integer labels may come as (N,) or as an (N, 1) column, and must lie in [0, C);
-    rows must have the scores' shape. Anything else is a ValueError naming both shapes,
-    never a silently wrong loss.
+    rows must have the scores' shape and be, for ``rows="probabilities"``, one-hot or
+    probability rows (see :func:`~dlscratch.functions.check_label_rows`), for
+    ``rows="targets"``, finite. Anything else is a ValueError naming both shapes, never
+    a silently wrong loss.
     """
     t = np.asarray(t)
     n, c = x.shape
     if t.ndim == 2 and t.shape == (n, c) and t.dtype.kind == "f":
+        _check_rows(t, rows)
         return t
     if t.dtype.kind in "iu" and t.shape in ((n,), (n, 1)):
         return label_indices(t, n, c)
     if t.ndim == 2 and t.shape == (n, c):  # integer or boolean one-hot rows
+        _check_rows(t, rows)
         return t.astype(x.dtype)
     raise ValueError(f"labels must be (N,) or (N, 1) integers or (N, C) rows for scores "
                      f"of shape {x.shape}, got labels of shape {t.shape} and dtype {t.dtype}")
+
+
+def _check_rows(t, rows: str) -> None:
+    if rows == "probabilities":
+        check_label_rows(t, sum_to_one=True)
+    elif t.dtype.kind == "f" and not np.isfinite(t).all():
+        row = int(np.flatnonzero(~np.isfinite(t).all(axis=1))[0])
+        raise ValueError(f"target row {row} is not finite: {t[row]}")
 
 
 class SoftmaxWithLoss(Layer):
@@ -87,7 +99,7 @@ class SoftmaxWithLoss(Layer):
 
     def forward(self, x, t):
         """Return the mean cross-entropy of ``softmax(x)`` against ``t`` (a float)."""
-        t = _labels_for(x, t)
+        t = _labels_for(x, t, rows="probabilities")
         n = x.shape[0]
         shifted, e, s = self._log_softmax_parts(x)
         self.y = e / s
@@ -131,7 +143,7 @@ class SquaredErrorLoss(Layer):
 
     @staticmethod
     def _targets(y, t):
-        t = _labels_for(y, t)
+        t = _labels_for(y, t, rows="targets")
         if t.ndim == 1:
             onehot = np.zeros_like(y)
             onehot[np.arange(y.shape[0]), t] = 1

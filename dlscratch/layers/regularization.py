@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch.checks import fraction
 from dlscratch.layers.base import Layer
 from dlscratch.warnings_util import warn_at_caller
 
@@ -37,9 +38,7 @@ class Dropout(Layer):
 
     def __init__(self, dropout_ratio: float = 0.5, rng=None, mask=None, *,
                  inverted: bool = True):
-        if not 0 <= dropout_ratio < 1:
-            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio}")
-        self.dropout_ratio = dropout_ratio
+        self.dropout_ratio = fraction("dropout_ratio", dropout_ratio)
         self.inverted = bool(inverted)
         self.rng = np.random.default_rng(rng)
         self.fixed_mask = None if mask is None else np.asarray(mask, dtype=bool)

@@ -7,6 +7,7 @@ import inspect
 
 import numpy as np
 
+from dlscratch.checks import positive_int, rng_from
 from dlscratch.functions import label_indices
 from dlscratch.gradient import numerical_gradient as _numerical_gradient
 
@@ -58,10 +59,11 @@ class Network:
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"dtype must be a floating-point type, got {self.dtype}")
-        self.rng = np.random.default_rng(seed)
-        self.input_shape = tuple(int(d) for d in input_shape)
+        self.rng = rng_from("seed", seed)
+        self.input_shape = tuple(positive_int("input size", d) for d in input_shape)
         self.input_size = int(np.prod(self.input_shape))
-        self.output_size = int(output_size)
+        # One class would make every prediction right and every loss 0.
+        self.output_size = positive_int("output_size", output_size, minimum=2)
         self.flatten_input = flatten_input
         self.params: dict[str, np.ndarray] = {}
         self.layers: dict[str, object] = {}
@@ -159,8 +161,18 @@ class Network:
         The scores are the input of the loss layer: logits before the softmax
         for cross-entropy networks, outputs (e.g. sigmoid or softmax values) for
         squared-error networks.  Either way, ``argmax`` gives the predicted class.
+        An empty batch ``(0, *input_shape)`` gives an empty ``(0, C)`` array.
         """
-        return self._forward(self._check_input(x), train_flg)
+        x = self._check_input(x)
+        if len(x) == 0:
+            return np.empty((0, self.output_size), dtype=self.dtype)
+        return self._forward(x, train_flg)
+
+    @staticmethod
+    def _check_not_empty(x) -> None:
+        if len(x) == 0:
+            raise ValueError(f"the loss of an empty batch is undefined: got input of shape "
+                             f"{x.shape}")
 
     def _decay_loss(self) -> float:
         if not self.weight_decay_lambda:
@@ -178,6 +190,7 @@ class Network:
         train_flg : bool, training-mode forward pass (dropout on, batch statistics)
         """
         x = self._check_input(x)
+        self._check_not_empty(x)
         t = self._check_labels(t, x.shape[0])
         return self.last_layer.forward(self._forward(x, train_flg), t) + self._decay_loss()
 
@@ -240,6 +253,7 @@ class Network:
         grads : dict with the keys of ``params``, the gradient of the loss
         """
         x = self._check_input(x)
+        self._check_not_empty(x)
         t = self._check_labels(t, x.shape[0])
         loss = self.last_layer.forward(self._forward(x, True), t) + self._decay_loss()
 
@@ -278,6 +292,7 @@ class Network:
 
         net = self if self.dtype == np.float64 else self.astype(np.float64)
         x64 = net._check_input(x)
+        self._check_not_empty(x64)
         t64 = net._check_labels(t, x64.shape[0])
         grads = batched_numerical_gradient(net, x64, t64, h)
         if grads is None:

@@ -25,6 +25,13 @@ def _conv_param(conv_param, default: dict, name: str) -> dict:
 class _ConvNetBase(Network):
     """Helpers shared by the convolutional networks: add a layer and follow the shapes."""
 
+    def __init__(self, input_dim, output_size, *, dtype, seed):
+        if isinstance(input_dim, (str, bytes)) or len(np.shape(input_dim)) != 1 \
+                or len(input_dim) != 3:
+            raise ValueError(f"input_dim must be (channels, height, width) of one image, "
+                             f"e.g. (1, 28, 28), got {input_dim!r}")
+        super().__init__(input_dim, output_size, dtype=dtype, seed=seed)
+
     def _add_conv(self, index: int, shape, conv_param: dict, weight_init_std):
         """Add ``Conv{index}`` with params ``W{index}``, ``b{index}``; return its output shape."""
         C = shape[0]

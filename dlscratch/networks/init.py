@@ -27,9 +27,14 @@ def init_std(weight_init_std, fan_in: int) -> float:
             raise ValueError(f"unknown weight_init_std {weight_init_std!r}; expected a positive "
                              f"number or one of {sorted(_NAMES)}")
         return float(np.sqrt((2.0 if kind == "he" else 1.0) / fan_in))
+    if isinstance(weight_init_std, (bool, np.bool_)) or not isinstance(
+            weight_init_std, (int, float, np.integer, np.floating)):
+        raise TypeError(f"weight_init_std must be a positive number or one of "
+                        f"{sorted(_NAMES)}, got {weight_init_std!r}")
     std = float(weight_init_std)
-    if not std > 0:
-        raise ValueError(f"weight_init_std must be positive, got {weight_init_std!r}")
+    if not (std > 0 and np.isfinite(std)):
+        raise ValueError(f"weight_init_std must be a positive finite number, got "
+                         f"{weight_init_std!r}")
     return std
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch import checks
 from dlscratch.layers import Affine, BatchNormalization, Dropout, SoftmaxWithLoss, activation_layer
 from dlscratch.networks.base import Network
 from dlscratch.networks.init import init_weight
@@ -44,15 +45,14 @@ class MultiLayerNet(Network):
         if dropout_ration is not None:  # the textbook's spelling of dropout_ratio
             dropout_ratio = dropout_ration
         super().__init__((input_size,), output_size, dtype=dtype, seed=seed, flatten_input=True)
-        self.hidden_size_list = list(hidden_size_list)
+        self.hidden_size_list = checks.sizes("hidden_size_list", hidden_size_list, "[100, 100]")
         self.activation = activation
         self.weight_init_std = weight_init_std
         self.use_dropout = use_dropout
-        self.dropout_ratio = dropout_ratio
+        self.dropout_ratio = checks.fraction("dropout_ratio", dropout_ratio)
         self.use_batchnorm = use_batchnorm
-        self.weight_decay_lambda = float(weight_decay_lambda)
-        if self.weight_decay_lambda < 0:
-            raise ValueError(f"weight_decay_lambda must be >= 0, got {weight_decay_lambda}")
+        self.weight_decay_lambda = checks.finite_number("weight_decay_lambda",
+                                                        weight_decay_lambda, minimum=0)
 
         sizes = [input_size, *self.hidden_size_list, output_size]
         n_affine = len(sizes) - 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch.checks import finite_number
 from dlscratch.layers import Affine, Sigmoid, SquaredErrorLoss
 from dlscratch.networks.base import Network
 from dlscratch.networks.init import check_layer_sizes
@@ -57,7 +58,7 @@ class NeuralNetWork(Network):
         self.inputnodes = input_nodes
         self.hiddennodes = hidden_nodes
         self.outputnodes = output_nodes
-        self.lr = learning_rate
+        self.lr = finite_number("learning_rate", learning_rate, positive=True)
         check_layer_sizes((hidden_nodes, input_nodes))
         check_layer_sizes((output_nodes, hidden_nodes))
         wih = self.add_param("wih", self.rng.random((hidden_nodes, input_nodes)) - 0.5)
