@@ -1,5 +1,7 @@
 """Bad arguments fail where they are given, with a message naming the argument and value."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,66 @@ def test_squared_error_targets_may_be_any_finite_numbers():
         layer.forward(y, np.array([[0.0, 0.0], [np.inf, 0.0]]))
     # Soft labels (probability rows) are fine for cross-entropy.
     assert SoftmaxWithLoss().forward(y, np.array([[0.3, 0.7], [0.5, 0.5]])) > 0
+
+
+# ---------------------------------------------------------------- layers used directly
+
+def _layers():
+    from dlscratch.layers import (
+        Affine,
+        BatchNormalization,
+        Convolution,
+        Dropout,
+        MulLayer,
+        Pooling,
+        Relu,
+        Sigmoid,
+        Softmax,
+        SoftmaxWithLoss,
+        SquaredErrorLoss,
+        Tanh,
+    )
+    return {
+        "Affine": (lambda: Affine(np.zeros((6, 3)), np.zeros(3)), (2, 6)),
+        "Relu": (Relu, (2, 3)), "Sigmoid": (Sigmoid, (2, 3)), "Tanh": (Tanh, (2, 3)),
+        "Softmax": (Softmax, (2, 3)), "Dropout": (lambda: Dropout(0.5, rng=0), (2, 3)),
+        "BatchNormalization": (lambda: BatchNormalization(np.ones(3), np.zeros(3)), (2, 3)),
+        "Convolution": (lambda: Convolution(np.zeros((2, 1, 3, 3)), np.zeros(2)), (1, 1, 5, 5)),
+        "Pooling": (lambda: Pooling(2, 2), (1, 1, 4, 4)),
+        "SoftmaxWithLoss": (SoftmaxWithLoss, None), "SquaredErrorLoss": (SquaredErrorLoss, None),
+        "MulLayer": (MulLayer, None),
+    }
+
+
+@pytest.mark.parametrize("name", list(_layers()))
+def test_backward_before_forward_is_named(name):
+    make, _ = _layers()[name]
+    dout = 1 if name in ("SoftmaxWithLoss", "SquaredErrorLoss", "MulLayer") else np.zeros((2, 3))
+    with pytest.raises(ValueError, match=f"{name}.backward was called before forward"):
+        make().backward(dout)
+
+
+@pytest.mark.parametrize("name", [n for n, (_, shape) in _layers().items() if shape])
+def test_a_dout_of_the_wrong_shape_is_named(name):
+    make, shape = _layers()[name]
+    layer = make()
+    out = layer.forward(np.random.default_rng(0).random(shape))
+    wrong = np.zeros((out.shape[0], *(d + 1 for d in out.shape[1:])))
+    expected = f"dout must have the shape of the forward output {tuple(out.shape)}, " \
+               f"got {wrong.shape}"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        layer.backward(wrong)
+
+
+def test_inputs_of_the_wrong_width_are_named():
+    from dlscratch.layers import Affine, BatchNormalization, SoftmaxWithLoss
+
+    with pytest.raises(ValueError, match=r"Affine\(6 -> 3\) expects input of shape \(N, 6\).*"
+                                         r"got \(2, 5\)"):
+        Affine(np.zeros((6, 3)), np.zeros(3)).forward(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match=r"expects 3 values per sample, got input of shape"):
+        BatchNormalization(np.ones(3), np.zeros(3)).forward(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"expects \(N, C\) scores, got shape \(3,\)"):
+        SoftmaxWithLoss().forward(np.zeros(3), np.array([1]))
+    with pytest.raises(ValueError, match="label -1 is out of range"):   # not the last class
+        SoftmaxWithLoss().forward(np.zeros((2, 3)), np.array([-1, 0]))

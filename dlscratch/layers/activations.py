@@ -33,6 +33,7 @@ class Relu(Layer):
         and is much faster than ``np.where(mask, 0, dout)``, which branches on every
         element (float32, 100 x 30 x 24 x 24, random signs: 0.5 ms against 6.2 ms).
         """
+        self._check_backward(self.mask, dout)
         return dout * ~self.mask
 
 
@@ -52,6 +53,7 @@ class Sigmoid(Layer):
 
     def backward(self, dout):
         """Return ``dout * out * (1 - out)``."""
+        self._check_backward(self.out, dout)
         return dout * (1 - self.out) * self.out
 
 
@@ -71,6 +73,7 @@ class Tanh(Layer):
 
     def backward(self, dout):
         """Return ``dout * (1 - out**2)``."""
+        self._check_backward(self.out, dout)
         return dout * (1 - self.out * self.out)
 
 
@@ -95,6 +98,7 @@ class Softmax(Layer):
 
     def backward(self, dout):
         """Return the Jacobian-vector product ``y * (dout - sum(dout * y))`` per row."""
+        self._check_backward(self.out, dout)
         y = self.out
         return y * (dout - (dout * y).sum(axis=-1, keepdims=True))
 

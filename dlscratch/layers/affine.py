@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from dlscratch.layers.base import Layer
 
 
@@ -49,6 +51,10 @@ class Affine(Layer):
 
     def forward(self, x):
         """x : (N, ...) float array with D entries per sample -> (N, M) array."""
+        if np.ndim(x) < 1 or np.size(x) != len(x) * self.in_features:
+            raise ValueError(f"{self!r} expects input of shape (N, {self.in_features}) (or any "
+                             f"(N, ...) with {self.in_features} values per sample), got "
+                             f"{np.shape(x)}")
         self.original_x_shape = x.shape
         x = x.reshape(x.shape[0], -1)  # a view for contiguous input, not a copy
         self.x = x
@@ -59,6 +65,8 @@ class Affine(Layer):
 
     def backward(self, dout):
         """dout : (N, M) -> dL/dx shaped like the input (None if not ``compute_dx``)."""
+        self._check_backward(self.x, dout, (len(self.x), self.out_features)
+                             if self.x is not None else None)
         if self.transposed:
             self.dW = dout.T @ self.x
         else:

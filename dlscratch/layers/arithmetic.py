@@ -23,6 +23,9 @@ class MulLayer(Layer):
 
     def backward(self, dout):
         """Return ``(dout * y, dout * x)``: d(xy)/dx = y and d(xy)/dy = x."""
+        if self.x is None:
+            raise ValueError("MulLayer.backward was called before forward: run forward "
+                             "first; backward uses the inputs it kept")
         return dout * self.y, dout * self.x
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class Layer:
     """A node of the computational graph: ``forward`` computes, ``backward`` differentiates.
@@ -26,6 +28,22 @@ class Layer:
     def backward(self, dout):
         """Return dL/dx given ``dout`` = dL/d(output); store parameter gradients."""
         raise NotImplementedError
+
+    def _check_backward(self, kept, dout, shape=None) -> None:
+        """Raise ValueError if ``backward`` came before ``forward`` or ``dout`` has the wrong
+        shape.
+
+        ``kept`` is the array ``forward`` stored for ``backward`` (None until it ran);
+        ``dout`` must have ``shape``, the shape of the forward pass's output (by default
+        that of ``kept``, which elementwise layers keep in the output's shape).
+        """
+        if kept is None:
+            raise ValueError(f"{type(self).__name__}.backward was called before forward: run "
+                             "forward (in training mode) first; backward uses what it kept")
+        expected = np.shape(kept) if shape is None else tuple(shape)
+        if np.shape(dout) != expected:
+            raise ValueError(f"{type(self).__name__}.backward: dout must have the shape of the "
+                             f"forward output {expected}, got {np.shape(dout)}")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -179,6 +179,8 @@ class Convolution(Layer):
 
     def backward(self, dout):
         """dout : (N, FN, out_h, out_w) -> dL/dx of shape (N, C, H, W); sets dW, db."""
+        self._check_backward(self.x, dout, None if self.x is None else
+                             (len(self.x), *self.output_shape(self.x.shape[1:])))
         FN, C, FH, FW = self.W.shape
         # (N*out_h*out_w, FN); a free view when dout is channels-last, as our outputs are.
         dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
@@ -318,6 +320,8 @@ class Pooling(Layer):
 
     def backward(self, dout):
         """dout : (N, C, out_h, out_w) -> dL/dx of shape (N, C, H, W)."""
+        self._check_backward(self.x_shape, dout, None if self.x_shape is None else
+                             (self.x_shape[0], *self.output_shape(self.x_shape[1:])))
         N, C, H, W = self.x_shape
         s, p = self.stride, self.pad
         out_h, out_w = dout.shape[2:]

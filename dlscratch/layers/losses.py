@@ -36,6 +36,8 @@ def _labels_for(x, t, rows: str):
     ``rows="targets"``, finite. Anything else is a ValueError naming both shapes, never
     a silently wrong loss.
     """
+    if np.ndim(x) != 2:
+        raise ValueError(f"the loss layer expects (N, C) scores, got shape {np.shape(x)}")
     t = np.asarray(t)
     n, c = x.shape
     if t.ndim == 2 and t.shape == (n, c) and t.dtype.kind == "f":
@@ -112,6 +114,7 @@ class SoftmaxWithLoss(Layer):
 
     def backward(self, dout=1):
         """Return dL/dx = ``dout * (softmax(x) - t) / N``, shape (N, C)."""
+        self._check_backward(self.y, dout, ())
         n = self.y.shape[0]
         if self.t.ndim == 1:
             dx = self.y.copy()
@@ -166,6 +169,7 @@ class SquaredErrorLoss(Layer):
 
     def backward(self, dout=1):
         """Return dL/dy = ``dout * (y - t) / N``, shape (N, C)."""
+        self._check_backward(self.y, dout, ())
         dx = self.y - self.t
         dx *= dout / self.y.shape[0]
         return dx

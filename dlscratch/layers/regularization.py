@@ -69,6 +69,7 @@ class Dropout(Layer):
 
     def backward(self, dout):
         """Return ``dout * mask / (1 - ratio)`` (``dout * mask`` if not inverted), new."""
+        self._check_backward(self.mask, dout)
         dx = dout * self.mask
         if self.inverted:
             dx *= 1 / (1 - self.dropout_ratio)
@@ -130,6 +131,9 @@ class BatchNormalization(Layer):
         if x.shape[0] == 0:
             raise ValueError("batch normalization needs at least one sample, got an "
                              f"empty batch of shape {x.shape}")
+        if np.size(x) != len(x) * self.gamma.shape[0]:
+            raise ValueError(f"{self!r} expects {self.gamma.shape[0]} values per sample, got "
+                             f"input of shape {np.shape(x)}")
         self.input_shape = x.shape
         x = x.reshape(x.shape[0], -1)
         self.train_flg = train_flg
@@ -160,6 +164,7 @@ class BatchNormalization(Layer):
 
     def backward(self, dout):
         """Return dL/dx (shape of the input); store ``dgamma`` and ``dbeta``."""
+        self._check_backward(self.xn, dout, self.input_shape)
         dout = dout.reshape(dout.shape[0], -1)
         self.dbeta = dout.sum(axis=0)
         self.dgamma = (self.xn * dout).sum(axis=0)
