@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -48,9 +50,89 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, object]) -> None:
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` file as a dict (loaded with ``allow_pickle=False``)."""
-    with np.load(os.fspath(path), allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+    """All arrays of an ``.npz`` file as a dict, read strictly and never through pickle.
+
+    Each member's ``.npy`` header is read first: a member that holds Python objects
+    (which only pickle could load), whose header is damaged, or whose data is not
+    exactly the size its shape and dtype say is refused before its data is
+    decompressed, so a damaged or hostile file can neither run code nor make us
+    decompress gigabytes.
+
+    Raises
+    ------
+    FileNotFoundError
+        if there is no such file.
+    ValueError
+        naming the file (and the member) if it is not an ``.npz`` archive of plain arrays:
+        truncated, random bytes, another format, an object array, a damaged member.
+    """
+    path = os.fspath(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise ValueError(f"{path}: not an .npz file ({_what_it_is(path) or err})") from None
+    with archive:
+        arrays = {}
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                raise ValueError(f"{path}: not an .npz file of arrays (it holds "
+                                 f"{info.filename!r})")
+            arrays[info.filename[:-4]] = _read_member(archive, info, path)
+        return arrays
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> np.ndarray:
+    """One ``.npy`` member, its header checked before its data is read."""
+    where = f"{path}: entry {info.filename[:-4]!r}"
+    try:
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran_order, dtype = read_header(member)
+            if dtype.hasobject:
+                raise ValueError(f"{where} holds Python objects (pickled data), which are "
+                                 "never loaded")
+            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if info.file_size - member.tell() != size:
+                raise ValueError(f"{where} should hold {size:,} bytes for shape {shape} "
+                                 f"and dtype {dtype}, but holds {info.file_size - member.tell():,}")
+            data = member.read(size)
+            member.read()  # to the end, so that zipfile checks the CRC
+    except ValueError as err:
+        if str(err).startswith(path):
+            raise
+        raise ValueError(f"{where} is damaged ({err})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as err:
+        raise ValueError(f"{where} is damaged ({err})") from None
+    if len(data) != size:
+        raise ValueError(f"{where} is truncated: {len(data):,} of {size:,} bytes")
+    array = np.frombuffer(data, dtype=dtype)
+    if fortran_order:
+        return array.reshape(shape[::-1]).transpose().copy()
+    return array.reshape(shape).copy()
+
+
+def _what_it_is(path: str) -> str:
+    """A few words on what a file that is not a zip archive seems to be."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return ""
+    if not head:
+        return "the file is empty"
+    for magic, name in ((b"\x89PNG", "a PNG image"), (b"\x93NUMPY", "a single .npy array"),
+                        (b"\xff\xd8\xff", "a JPEG image"), (b"\x1f\x8b", "a gzip file")):
+        if head.startswith(magic):
+            return f"it is {name}"
+    if looks_like_pickle(head):
+        return "it is a pickle; use load_params, which reads the textbook's pickles safely"
+    if head.startswith(b"PK"):
+        return "it is a damaged or truncated zip archive"
+    return ""
 
 
 def check_compatible(
@@ -114,10 +196,17 @@ def load_metadata(path: str | os.PathLike) -> dict | None:
     (a textbook pickle never has any)."""
     if _is_pickle(path):
         return None
-    with np.load(os.fspath(path), allow_pickle=False) as data:
-        if METADATA_KEY not in data.files:
-            return None
-        return json.loads(str(data[METADATA_KEY][()]))
+    data = load_npz(path)
+    if METADATA_KEY not in data:
+        return None
+    try:
+        metadata = json.loads(str(data[METADATA_KEY][()]))
+    except ValueError as err:
+        raise ValueError(f"{os.fspath(path)}: its metadata is not JSON ({err})") from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{os.fspath(path)}: its metadata is a {type(metadata).__name__}, "
+                         "not a dict")
+    return metadata
 
 
 def _is_pickle(path) -> bool:
@@ -156,7 +245,15 @@ def load_params(network, path: str | os.PathLike) -> None:
     """
     saved = read_params(path)
     state = _state_of(network)
-    check_compatible(state, saved)
+    try:
+        check_compatible(state, saved)
+        for name, array in saved.items():
+            if array.dtype.kind not in "fiu":
+                raise ValueError(f"parameter {name!r} has dtype {array.dtype}, not numbers")
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise ValueError(f"parameter {name!r} holds NaN or infinite values")
+    except ValueError as err:
+        raise ValueError(f"{os.fspath(path)}: {err}") from None
     if hasattr(network, "load_state_dict"):
         network.load_state_dict(saved)
     else:

@@ -217,7 +217,17 @@ class Optimizer:
                 )
             slots[slot][key] = np.array(value, copy=True)
         for name in self.hyperparams:
-            self._set_hyperparam(name, np.asarray(state[name]).item())
+            value = np.asarray(state[name])
+            if value.shape != () or value.dtype.kind not in "fiu":
+                raise ValueError(f"{type(self).__name__} state: {name} must be a number, "
+                                 f"got {value!r}")
+            value = value.item()
+            if name == "lr":
+                _check_positive("saved lr", value)
+            elif not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{type(self).__name__} state: {name} must be a finite "
+                                 f"number >= 0, got {value!r}")
+            self._set_hyperparam(name, value)
         for slot, arrays in slots.items():
             setattr(self, slot, arrays)
         self._scratch = {}

@@ -506,6 +506,10 @@ class Trainer:
         for key, value in data.items():
             group, _, name = key.partition("/")
             groups.setdefault(group, {})[name] = value
+        try:
+            self._check_checkpoint(groups)
+        except ValueError as err:
+            raise ValueError(f"{path}: damaged checkpoint: {err}") from None
 
         for name in ("train_size", "batch_size"):
             saved = int(groups["trainer"][name])
@@ -520,7 +524,10 @@ class Trainer:
         network_state = groups.get("network", {})
         check_compatible(_state_dict(self.network), network_state)
         _load_state_dict(self.network, network_state)
-        self.optimizer.load_state_dict(groups.get("optimizer", {}))
+        try:
+            self.optimizer.load_state_dict(groups.get("optimizer", {}))
+        except ValueError as err:
+            raise ValueError(f"{path}: damaged checkpoint: {err}") from None
         generators = self._generators()
         if set(generators) != set(groups.get("rng", {})):
             raise ValueError(f"checkpoint has random states {sorted(groups.get('rng', {}))}, "
@@ -536,6 +543,33 @@ class Trainer:
                          if "stop_reason" in saved_history else None),
         )
         self.stop_reason = self.history.stop_reason
+
+    @staticmethod
+    def _check_checkpoint(groups: dict[str, dict[str, np.ndarray]]) -> None:
+        """Raise ValueError unless a checkpoint's entries are whole and consistent."""
+        trainer = groups.get("trainer", {})
+        counters = {}
+        for name in ("current_epoch", "current_iter", "train_size", "batch_size"):
+            value = trainer.get(name)
+            if value is None:
+                raise ValueError(f"entry 'trainer/{name}' is missing")
+            if value.shape != () or value.dtype.kind not in "iu" or value < 0:
+                raise ValueError(f"trainer/{name} must be an integer >= 0, got {value!r}")
+            counters[name] = int(value)
+        if "optimizer_class" not in trainer or trainer["optimizer_class"].dtype.kind != "U":
+            raise ValueError("entry 'trainer/optimizer_class' is missing")
+        history = groups.get("history", {})
+        for name in History.series_names():
+            series = history.get(name)
+            if series is None or series.ndim != 1 or series.dtype.kind != "f":
+                raise ValueError(f"history/{name} must be a list of numbers")
+        if len(history["iter_loss"]) != counters["current_iter"]:
+            raise ValueError(f"history/iter_loss has {len(history['iter_loss'])} entries for "
+                             f"{counters['current_iter']} iterations")
+        for name in ("train_loss", "test_loss", "train_acc", "test_acc", "epoch_seconds"):
+            if len(history[name]) != counters["current_epoch"]:
+                raise ValueError(f"history/{name} has {len(history[name])} entries for "
+                                 f"{counters['current_epoch']} epochs")
 
     def _generators(self) -> dict[str, np.random.Generator]:
         """Every random generator the run draws from: the shuffling one, ``network.rng``
