@@ -438,6 +438,32 @@ def test_a_run_that_blew_up_never_replaces_a_model(capsys, tmp_path):
     assert (tmp_path / "good.npz").read_bytes() == good
 
 
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m["arguments"].update(hidden_size=10**8), "hidden_size=100000000 does not match"),
+    (lambda m: m["arguments"].update(hidden_size=1e8), "hidden_size=100000000.0 does not match"),
+    (lambda m: m["arguments"].update(hidden_size="50"), "hidden_size='50' does not match"),
+    (lambda m: m.update(arguments=[1, 2]), "'arguments' must be a dict"),
+    (lambda m: m.update(dtype="object"), "dtype must be float16, float32 or float64"),
+    (lambda m: m["arguments"].update(activation=5), "cannot be rebuilt from the arguments"),
+])
+def test_a_model_file_with_edited_metadata_is_refused_before_building(capsys, tmp_path,
+                                                                      trained_model, edit,
+                                                                      message):
+    import json
+
+    from dlscratch.io import METADATA_KEY
+
+    data = load_npz(trained_model)
+    metadata = json.loads(str(data[METADATA_KEY][()]))
+    edit(metadata)
+    data[METADATA_KEY] = np.array(json.dumps(metadata))
+    path = tmp_path / "edited.npz"
+    np.savez(path, **data)
+    code, _, err = run(capsys, "evaluate", str(path))
+    assert code == 1
+    assert_one_error_line(err, str(path), message)
+
+
 # ---------------------------------------------------------------- evaluate and predict
 
 def test_evaluate_prints_accuracy_confusion_matrix_and_pairs(capsys, trained_model, tmp_path):

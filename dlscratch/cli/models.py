@@ -227,10 +227,48 @@ def load_model(source: str):
     if metadata.get("arguments") is None:
         raise CommandError(f"{source} holds a {metadata.get('network')} whose constructor "
                            "arguments are unknown, so the network cannot be rebuilt")
-    network = build_network(metadata["network"], metadata["arguments"],
-                            dtype=metadata.get("dtype", "float32"))
+    _check_metadata(source, metadata)
+    try:
+        network = build_network(metadata["network"], metadata["arguments"],
+                                dtype=metadata.get("dtype", "float32"))
+    except (TypeError, ValueError) as err:
+        raise CommandError(f"{source}: its network cannot be rebuilt from the arguments "
+                           f"it records ({err})") from None
     load_params(network, source)
     return network, metadata
+
+
+#: Constructor arguments that are layer sizes: each must be a dimension of a saved array.
+_SIZE_ARGUMENTS = ("input_size", "hidden_size", "output_size", "input_nodes", "hidden_nodes",
+                   "output_nodes")
+
+
+def _check_metadata(source: str, metadata: dict) -> None:
+    """Refuse, before anything is built, arguments that do not fit the saved parameters.
+
+    A model file's metadata is text anyone can edit: ``"hidden_size": 1e8`` would make
+    the network ask for hundreds of GiB. Every size argument must be one of the sizes
+    of the arrays the file holds (read from their headers), so the network built from
+    them is never larger than the file.
+    """
+    from dlscratch.io import load_npz
+
+    arguments, dtype = metadata["arguments"], metadata.get("dtype", "float32")
+    if not isinstance(arguments, dict) or not all(isinstance(k, str) for k in arguments):
+        raise CommandError(f"{source}: its 'arguments' must be a dict of names to values, "
+                           f"got {arguments!r:.80}")
+    if dtype not in ("float16", "float32", "float64"):
+        raise CommandError(f"{source}: its dtype must be float16, float32 or float64, "
+                           f"got {dtype!r:.40}")
+    dims = {d for array in load_npz(source).values() for d in array.shape}
+    sizes = [(name, arguments[name]) for name in _SIZE_ARGUMENTS if name in arguments]
+    hidden = arguments.get("hidden_size_list", [])
+    sizes += [(f"hidden_size_list[{i}]", n) for i, n in enumerate(
+        hidden if isinstance(hidden, list) else [hidden])]
+    for name, value in sizes:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in dims:
+            raise CommandError(f"{source}: its argument {name}={value!r:.40} does not match "
+                               f"the saved parameters (their sizes are {sorted(dims)})")
 
 
 def model_name(source: str, metadata: dict) -> str:
