@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import time
 import urllib.error
 import urllib.request
 
@@ -17,9 +18,13 @@ MIRROR = "https://mirror.example.invalid/mnist/"
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    """Fail loudly if anything below tries the real network."""
+    """Fail loudly if anything below tries the real network (servers of our own on
+    127.0.0.1 are allowed)."""
+    real_urlopen = urllib.request.urlopen
 
-    def refuse(*args, **kwargs):
+    def refuse(url, *args, **kwargs):
+        if str(url).startswith("http://127.0.0.1:"):
+            return real_urlopen(url, *args, **kwargs)
         raise AssertionError("tests must not touch the network")
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
@@ -33,7 +38,7 @@ def server(monkeypatch):
         def __init__(self):
             self.files, self.requests, self.failures_left = {}, [], 0
 
-        def fetch(self, url, timeout):
+        def fetch(self, url, timeout, deadline=None):
             self.requests.append(url)
             assert timeout <= 30
             if self.failures_left:
@@ -144,8 +149,11 @@ def test_real_fetch_uses_urlopen_with_the_timeout(monkeypatch):
         def __exit__(self, *exc):
             return False
 
-        def read(self):
-            return b"body"
+        def __init__(self):
+            self.parts = [b"bo", b"dy"]
+
+        def read1(self, size):
+            return self.parts.pop(0) if self.parts else b""
 
     def fake_urlopen(url, timeout):
         seen.update(url=url, timeout=timeout)
@@ -154,3 +162,72 @@ def test_real_fetch_uses_urlopen_with_the_timeout(monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     assert download.fetch_bytes("https://h.invalid/x", timeout=7.5) == b"body"
     assert seen == {"url": "https://h.invalid/x", "timeout": 7.5}
+
+
+def _serve(handler_class):
+    """An HTTP server on 127.0.0.1 in a thread: ``(url, stop)``."""
+    import http.server
+    import threading
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        httpd.shutdown()
+        httpd.server_close()
+
+    return f"http://127.0.0.1:{httpd.server_address[1]}/file.gz", stop
+
+
+def test_a_trickling_server_cannot_hold_the_download_past_its_deadline(tmp_path):
+    import http.server
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 -- the name http.server calls
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            try:
+                for _ in range(200):          # one byte every 0.1 s: 20 s, if let run
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    url, stop = _serve(Trickle)
+    try:
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match=r"longer than its deadline") as caught:
+            download.download(url, tmp_path / "f.gz", "0" * 64, timeout=1.0, retries=0,
+                              deadline=1.5)
+        assert time.monotonic() - start < 5
+        assert url in str(caught.value)
+    finally:
+        stop()
+
+
+def test_a_silent_server_times_out_and_is_retried_within_the_deadline(tmp_path):
+    import http.server
+
+    class Silent(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            time.sleep(3)
+
+        def log_message(self, *args):
+            pass
+
+    url, stop = _serve(Silent)
+    try:
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="attempts in"):
+            download.download(url, tmp_path / "f.gz", "0" * 64, timeout=0.5, retries=5,
+                              retry_delay=0.1, deadline=2.0)
+        assert time.monotonic() - start < 4
+    finally:
+        stop()

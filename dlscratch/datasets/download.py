@@ -19,10 +19,23 @@ class DownloadError(OSError):
     """A file could not be downloaded (no network, unknown host, HTTP error, ...)."""
 
 
-def fetch_bytes(url: str, timeout: float) -> bytes:
-    """Return the body of ``url`` (one attempt, no retries)."""
+def fetch_bytes(url: str, timeout: float, deadline: float | None = None) -> bytes:
+    """Return the body of ``url`` (one attempt, no retries).
+
+    ``timeout`` bounds each wait for the server; ``deadline`` (a ``time.monotonic()``
+    value) bounds the whole transfer, so that a server trickling a byte at a time cannot
+    hold the download forever: it is checked after every chunk received.
+    """
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read()
+        chunks = []
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"the download took longer than its deadline "
+                                   f"({sum(map(len, chunks)):,} bytes received)")
+            chunk = response.read1(1 << 16)  # whatever has arrived, at most 64 KiB
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
 
 def download(
@@ -33,6 +46,7 @@ def download(
     timeout: float = 15.0,
     retries: int = 2,
     retry_delay: float = 1.0,
+    deadline: float = 300.0,
 ) -> bytes:
     """Return the verified content of ``url``, downloading it to ``dest`` if needed.
 
@@ -50,9 +64,14 @@ def download(
         The file's expected SHA-256 (64 hexadecimal digits). Downloads are always
         checked: a wrong file is never written to ``dest``.
     timeout : float
-        Seconds to wait for the server on each attempt.
+        Seconds to wait for the server each time it should answer (15).
     retries : int
-        Extra attempts after a network failure (not after an HTTP 4xx answer).
+        Extra attempts after a network failure (not after an HTTP 4xx answer) (2).
+    deadline : float
+        Seconds the whole download may take, every attempt and wait included (300,
+        five minutes: 11 MB at 40 kB/s); past it the download stops with a
+        ``DownloadError``, however the server trickles. It is checked after each chunk
+        received, so the overrun is at most one ``timeout``.
 
     Returns
     -------
@@ -75,10 +94,13 @@ def download(
             return data
 
     delay = retry_delay
-    for attempt in range(retries + 1):
+    give_up_at = time.monotonic() + deadline
+    data, error, attempts = None, None, 0
+    while data is None:
+        attempts += 1
         try:
-            data = fetch_bytes(url, timeout)
-            break
+            data = fetch_bytes(url, min(timeout, max(give_up_at - time.monotonic(), 0.1)),
+                               deadline=give_up_at)
         except urllib.error.HTTPError as exc:
             if exc.code < 500:  # 404 and friends will not go away by asking again
                 raise DownloadError(
@@ -87,15 +109,18 @@ def download(
             error = exc
         except (urllib.error.URLError, OSError) as exc:  # no network, DNS, timeout, reset
             error = exc
-        if attempt < retries:
+        if data is None:
+            if attempts > retries or time.monotonic() + delay >= give_up_at:
+                raise DownloadError(
+                    f"could not download {url} ({attempts} attempt"
+                    f"{'s' if attempts > 1 else ''} in "
+                    f"{deadline - (give_up_at - time.monotonic()):.0f} s, last error: "
+                    f"{error}). Check the network connection and the address. The MNIST "
+                    "files ship with dlscratch: load_mnist() with the default "
+                    "source='bundled' works offline."
+                ) from error
             time.sleep(delay)
             delay *= 2
-    else:
-        raise DownloadError(
-            f"could not download {url} ({retries + 1} attempts, last error: {error}). "
-            "Check the network connection and the address. The MNIST files ship with "
-            "dlscratch: load_mnist() with the default source='bundled' works offline."
-        ) from error
 
     check_sha256(data, sha256, url)
     atomic_write_bytes(dest, data)
