@@ -322,11 +322,27 @@ def test_wrong_image_size_in_a_folder_is_a_value_error(tmp_path):
         load_mnist(source=tmp_path / "d", verify=False)
 
 
-def test_one_hot_needs_labels_below_ten(tmp_path):
+def test_unverified_labels_must_still_be_digits(tmp_path):
     make_fake_mnist(tmp_path / "d")
     write_idx(tmp_path / "d" / "t10k-labels-idx1-ubyte.gz", np.array([1, 2, 3, 12], np.uint8))
-    with pytest.raises(ValueError, match="found label 12"):
-        load_mnist(source=tmp_path / "d", verify=False, one_hot_label=True)
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.gz: label 12 is out of "
+                                         r"range.*0\.\.9"):
+        load_mnist(source=tmp_path / "d", verify=False)
+
+
+@pytest.mark.parametrize("part", ["npy", "json"])
+def test_a_folder_where_a_cache_entry_should_be_is_worked_around(own_cache, tmp_path, part):
+    arrays = make_fake_mnist(tmp_path / "data")
+    load_mnist(source=tmp_path / "data", verify=False, normalize=False)
+    entry = next((own_cache / "idx").glob(f"*.{part}"))
+    entry.unlink()
+    entry.mkdir()                                       # something in the way
+    with pytest.warns(RuntimeWarning, match=rf"could not write the data cache.*"
+                                            rf"{entry.name}.*decoded again next time"):
+        (x, t), _ = load_mnist(source=tmp_path / "data", verify=False, normalize=False,
+                               flatten=False)
+    np.testing.assert_array_equal(x[:, 0], arrays["train_images"])
+    np.testing.assert_array_equal(t, arrays["train_labels"])
 
 
 def test_bad_source_arguments():

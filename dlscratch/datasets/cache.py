@@ -137,5 +137,10 @@ def load_array(
         return result
     del array, result  # unmap before deleting: Windows cannot delete a mapped file
     for path in (note_path, npy_path):
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            # Something we cannot delete sits there (a folder, a file of another user):
+            # the entry is a miss, and saving a new one will say what is in the way.
+            pass
     return None

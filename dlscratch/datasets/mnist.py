@@ -320,11 +320,14 @@ def _decode(path: str, data: bytes, expected_sha256: str | None, shape,
     folder = cache.cache_dir() / "idx"
     array = parse_idx(decompress_if_gzip(data, path), path,
                       expected_shape=shape, expected_dtype=np.uint8)
+    if array.ndim == 1 and array.size and array.max() >= _N_CLASSES:  # labels, even unverified
+        raise ValueError(f"{path}: label {int(array.max())} is out of range: MNIST-style "
+                         f"labels must be 0..{_N_CLASSES - 1}")
     try:
         cache.save_array(folder, digest, array)
     except OSError as exc:  # the cache only saves time; a read-only disk must not stop us
-        warnings.warn(f"could not write the data cache in {folder} ({exc})",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(f"could not write the data cache in {folder} ({exc}); the files "
+                      "will be decoded again next time", RuntimeWarning, stacklevel=2)
     return convert(array)
 
 
