@@ -432,7 +432,7 @@ def test_a_run_that_blew_up_never_replaces_a_model(capsys, tmp_path):
     assert code == 0
     good = (tmp_path / "good.npz").read_bytes()
     code, _, err = run(capsys, "train", *SMALL_RUN, "--quiet", "--lr", "1e30",
-                       "--save", "good.npz")
+                       "--save", "good.npz", "--overwrite")
     assert code == 1
     assert "good.npz is unchanged: the training diverged" in err
     assert (tmp_path / "good.npz").read_bytes() == good
@@ -462,6 +462,28 @@ def test_a_model_file_with_edited_metadata_is_refused_before_building(capsys, tm
     code, _, err = run(capsys, "evaluate", str(path))
     assert code == 1
     assert_one_error_line(err, str(path), message)
+
+
+def test_an_existing_model_is_not_replaced_without_overwrite(capsys, tmp_path):
+    (tmp_path / "m.npz").write_bytes(b"an earlier model")
+    code, out, err = run(capsys, "train", *SMALL_RUN, "--save", "m.npz")
+    assert code == 2 and out == ""                         # refused before training
+    assert_one_error_line(err, "--save m.npz: the file exists; add --overwrite")
+    assert (tmp_path / "m.npz").read_bytes() == b"an earlier model"
+    code, _, _ = run(capsys, "train", *SMALL_RUN, "--quiet", "--save", "m.npz", "--overwrite")
+    assert code == 0
+    assert load_npz(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--save", "model.png"], "a model is saved as an .npz file; give a name ending in .npz"),
+    (["--save", "m.npz", "--out", "x.gif"], "--out x.gif: .gif is not a format"),
+])
+def test_output_names_of_the_wrong_kind_are_refused(capsys, tmp_path, argv, message):
+    code, out, err = run(capsys, "train", *SMALL_RUN, *argv)
+    assert code == 2 and out == ""
+    assert_one_error_line(err, message)
+    assert list(tmp_path.iterdir()) == []                  # no x.gif folder, no model.png
 
 
 # ---------------------------------------------------------------- evaluate and predict

@@ -69,8 +69,13 @@ def output_paths(out: str | None, names: list[str],
     if out is None:
         return [Path(default_dir) / name for name in names]
     out_path = Path(out)
-    if out_path.suffix.lower() not in IMAGE_SUFFIXES:
+    is_folder = out.endswith(("/", os.sep)) or out_path.is_dir() or not out_path.suffix
+    if is_folder:
         return [out_path / name for name in names]
+    if out_path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise UsageError(f"--out {out}: {out_path.suffix} is not a format the figures are "
+                         f"written in; end the name in {', '.join(IMAGE_SUFFIXES)}, or give "
+                         f"a folder (a name ending in /)")
     if len(names) == 1:
         return [out_path]
     return [out_path.with_name(f"{out_path.stem}-{Path(name).stem}{out_path.suffix}")

@@ -135,6 +135,9 @@ def add_parser(subparsers) -> None:
     group.add_argument("--save", metavar="PATH",
                        help="write the trained parameters to PATH (.npz) and the learning "
                             "curves to PATH's name with -curves.png")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace --save's file if it exists (without this, an existing "
+                            "file is an error, found before training)")
     add_output_argument(group, "next to --save's file", "the learning-curve figure")
     group.add_argument("--resume", type=existing_file, metavar="CHECKPOINT",
                        help="continue the run saved in CHECKPOINT (after Ctrl-C); give the "
@@ -158,7 +161,8 @@ def run(args) -> int:
         raise UsageError(f"--workers {args.workers} splits each batch, which would change "
                          "--batchnorm's batch statistics; leave --workers out")
     config = _config(args)
-    save_path = _prepare_output(args.save)
+    save_path = _prepare_output(args.save, args.overwrite)
+    _curves_path(args.out, save_path)  # a bad --out fails now, not after training
     checkpoint_path = _checkpoint_path(args)
 
     from dlscratch.trainer import Trainer
@@ -272,15 +276,21 @@ def _epochs(args) -> int:
     return 20 if (args.network or "two-layer") in CONV_NETWORKS else 17
 
 
-def _prepare_output(save: str | None) -> Path | None:
-    """``--save``'s path, its folder created and tried now, so that a typo or a folder we
-    cannot write fails before training, not after it."""
+def _prepare_output(save: str | None, overwrite: bool = False) -> Path | None:
+    """``--save``'s path, checked and its folder created and tried now, so that a typo, an
+    existing model or a folder we cannot write fails before training, not after it."""
     if save is None:
         return None
     path = Path(save)
     if path.is_dir():
         raise UsageError(f"--save {save}: is a folder; give a file name such as "
                          f"{path / 'model.npz'}")
+    if path.suffix.lower() != ".npz":
+        raise UsageError(f"--save {save}: a model is saved as an .npz file; give a name "
+                         f"ending in .npz, such as {path.with_suffix('.npz').name}")
+    if path.exists() and not overwrite:
+        raise UsageError(f"--save {save}: the file exists; add --overwrite to replace it, "
+                         "or give another name")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path.parent):
@@ -312,10 +322,18 @@ def _plan_line(trainer, config: dict, n_train: int, n_test: int) -> str:
             + (f", {trainer.workers} workers" if trainer.workers > 1 else ""))
 
 
+def _curves_path(out: str | None, save_path: Path | None) -> Path | None:
+    """Where the learning curves go (``--out``, else next to ``--save``'s file)."""
+    if save_path is None:
+        return None
+    path, = output_paths(out, [f"{_stem(save_path)}-curves.png"], default_dir=save_path.parent)
+    return path
+
+
 def _write_curves(history, out: str | None, save_path: Path, class_name: str) -> None:
     from dlscratch.plotting import plot_learning_curves
 
-    path, = output_paths(out, [f"{_stem(save_path)}-curves.png"], default_dir=save_path.parent)
+    path = _curves_path(out, save_path)
     write_figure(plot_learning_curves(history, title=f"{class_name} on MNIST"), path)
 
 
@@ -439,7 +457,8 @@ def _run_preset(args) -> int:
                          f"{', '.join(given)} (it takes --quick, --seed, --save, --out, --quiet)")
     if args.out is not None and args.save is None:
         raise UsageError("--out names the learning-curve figure written with --save; give --save")
-    save_path = _prepare_output(args.save)
+    save_path = _prepare_output(args.save, args.overwrite)
+    _curves_path(args.out, save_path)
 
     from dlscratch.experiments import run_preset
 
@@ -456,7 +475,6 @@ def _run_preset(args) -> int:
             print(f"note: {class_name} is not one of dlscratch's network classes, so "
                   "'dlscratch evaluate' and 'predict' cannot rebuild it from the file",
                   file=sys.stderr)
-        path, = output_paths(args.out, [f"{_stem(save_path)}-curves.png"],
-                             default_dir=save_path.parent)
+        path = _curves_path(args.out, save_path)
         write_figure(result.figure(), path)
     return 0
