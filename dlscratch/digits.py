@@ -45,6 +45,15 @@ INK_THRESHOLD = 0.1
 SPECK_FRACTION = 0.02
 """Connected blobs holding less than this fraction of all the ink are erased as specks."""
 
+MAX_PIXELS = 80_000_000
+"""Images with more pixels than this are refused before they are decoded (a digit does not
+need them, and a tiny file can claim 30000x30000 pixels: a decompression bomb)."""
+
+WORKING_SIZE = 1024
+"""Larger images are scaled down to this many pixels on their longer side right after
+decoding, so that the grey-level arrays stay small (an 8000x8000 RGBA photo would
+otherwise need gigabytes); the digit ends up in a 20x20 box anyway."""
+
 
 def load_digit(path: str | os.PathLike, invert: bool | None = None) -> np.ndarray:
     """Read an image file (PNG, JPEG, ...) of one digit and make it MNIST-like.
@@ -63,18 +72,34 @@ def load_digit(path: str | os.PathLike, invert: bool | None = None) -> np.ndarra
     (28, 28) float64 array
         Values in [0, 1], light ink on black, centred as MNIST's digits are.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = os.fspath(path)
     try:
         with Image.open(path) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ValueError(f"{path}: the image has {width}x{height} pixels, more than "
+                                 f"the {MAX_PIXELS:,} read here; scale it down first")
+            image.draft("RGB" if image.mode in ("RGB", "CMYK", "YCbCr") else image.mode,
+                        (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at a reduced size
             image.load()
+            image = ImageOps.exif_transpose(image)  # a phone photo stored on its side
+            if max(image.size) > WORKING_SIZE:
+                image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
             grey = _to_grey(image)
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (UnidentifiedImageError, OSError) as err:
-        raise ValueError(f"cannot read {path!r} as an image: {err}") from err
-    return preprocess_digit(grey, invert=invert)
+    except ValueError as err:
+        if str(err).startswith(path):
+            raise
+        raise ValueError(f"cannot read {path!r} as an image: {err}") from None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as err:
+        raise ValueError(f"cannot read {path!r} as an image: {err}") from None
+    try:
+        return preprocess_digit(grey, invert=invert)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def _to_grey(image) -> np.ndarray:
@@ -84,6 +109,14 @@ def _to_grey(image) -> np.ndarray:
     contrasts with the opaque strokes, so a stroke drawn in any colour on a
     transparent canvas stays visible.
     """
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        # 16- and 32-bit grey levels, or floats: stretched from darkest to lightest
+        # (Pillow's conversion to 8 bits would clip them; the levels are relative anyway).
+        values = np.asarray(image, dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise ValueError("the image holds NaN or infinite grey levels")
+        low, high = values.min(), values.max()
+        return (values - low) / (high - low) if high > low else np.zeros_like(values)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255
         alpha = rgba[..., 3]
@@ -140,6 +173,8 @@ def preprocess_digit(image, invert: bool | None = None) -> np.ndarray:
 
     ink = _erase_specks(ink)
     rows, cols = np.nonzero(ink > INK_THRESHOLD)
+    if rows.size == 0:  # cannot happen for finite input (the peak is 1), but never crash
+        raise ValueError("the image holds no digit: no ink is left after erasing specks")
     ink = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
     box = _fit_in_box(ink, BOX_SIZE)

@@ -299,3 +299,81 @@ def test_predict_digit_reads_probabilities_of_softmax_and_sigmoid_networks():
     _, p = predict_digit(classic, image)
     outputs = classic.query(image.reshape(784))
     np.testing.assert_allclose(p, outputs / outputs.sum())
+
+
+# ---------------------------------------------------------------- files from the wild
+
+def test_exif_orientation_is_honoured(tmp_path):
+    upright = Image.fromarray(seven())
+    upright.save(tmp_path / "upright.png")
+    # A phone stores the pixels as the sensor saw them (here turned a quarter to the left)
+    # and says in EXIF how to turn them back (orientation 6: a quarter to the right).
+    stored = upright.rotate(90, expand=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    np.testing.assert_allclose(load_digit(tmp_path / "phone.jpg"),
+                               load_digit(tmp_path / "upright.png"), atol=0.15)
+
+
+def test_a_huge_image_header_is_refused_before_decoding(tmp_path):
+    import struct
+    import zlib
+
+    Image.fromarray(seven(40, 40, 5, 5, 20)).save(tmp_path / "small.png")
+    data = bytearray((tmp_path / "small.png").read_bytes())
+    # IHDR is the first chunk: 8-byte signature, length, b"IHDR", width, height, ...
+    data[16:24] = struct.pack(">II", 30000, 30000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    (tmp_path / "bomb.png").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"bomb\.png.*(30000x30000 pixels|decompression bomb)"):
+        load_digit(tmp_path / "bomb.png")
+
+
+def test_a_large_photo_is_read_within_bounded_memory(tmp_path):
+    import subprocess
+    import sys
+
+    canvas = Image.new("RGBA", (8000, 8000), (255, 255, 255, 255))
+    big = Image.fromarray(seven(1200, 1200, 100, 300, 700))
+    canvas.paste(big.convert("RGBA"), (3000, 3000))
+    canvas.save(tmp_path / "photo.png", compress_level=1)
+    code = ("import resource, sys; from dlscratch.digits import load_digit; "
+            "image = load_digit(sys.argv[1]); "
+            "print(image.shape, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "photo.png")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    shape, peak_kib = done.stdout.rsplit(" ", 1)
+    assert shape == "(28, 28)"
+    assert int(peak_kib) < 1_000_000     # under 1 GB; float64 RGBA at full size was 3.9 GB
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I", "F"])
+def test_sixteen_bit_and_float_images_are_read(tmp_path, mode):
+    eight_bit = seven()
+    scale = {"I;16": 257, "I": 257, "F": 1 / 255}[mode]
+    values = eight_bit.astype(np.float64) * scale
+    dtype = {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]
+    image = Image.fromarray(values.astype(dtype))
+    assert image.mode == mode
+    suffix = ".png" if mode == "I;16" else ".tif"
+    image.save(tmp_path / f"deep{suffix}")
+    np.testing.assert_allclose(load_digit(tmp_path / f"deep{suffix}"),
+                               preprocess_digit(eight_bit), atol=0.02)
+
+
+def test_predict_names_a_bad_image_and_still_predicts_the_others(tmp_path, capsys):
+    from dlscratch.cli import main
+
+    Image.fromarray(seven()).save(tmp_path / "seven.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    Image.fromarray(np.full((50, 50), 200, np.uint8)).save(tmp_path / "blank.png")
+    code = main(["predict", "simple_conv", str(tmp_path / "broken.png"),
+                 str(tmp_path / "seven.png"), str(tmp_path / "blank.png")])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"{tmp_path / 'seven.png'}: 7" in out
+    assert f"{tmp_path / 'broken.png'}: skipped: cannot read" in err
+    assert f"{tmp_path / 'blank.png'}: skipped: {tmp_path / 'blank.png'}: the image holds " \
+           "no digit" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from dlscratch.cli.common import (
     add_command,
     add_output_argument,
@@ -40,7 +42,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    """Classify each of ``args.images`` with the model ``args.params``; return 0."""
+    """Classify each of ``args.images`` with the model ``args.params``; return 0, or 1 if an
+    image could not be read (it is named, and the others are still classified)."""
     import numpy as np
 
     from dlscratch.digits import format_probabilities, load_digit, predict_digit
@@ -48,15 +51,20 @@ def run(args) -> int:
     network, metadata = load_model(args.params)
     invert = {"auto": None, "dark": True, "light": False}[args.ink]
     print(model_name(args.params, metadata))
-    seen, labels = [], []
+    seen, labels, failed = [], [], 0
     for path in args.images:
-        image = load_digit(path, invert=invert)
+        try:
+            image = load_digit(path, invert=invert)
+        except ValueError as err:  # one bad file is named; the others are still predicted
+            print(f"\n{path}: skipped: {err}", file=sys.stderr)
+            failed += 1
+            continue
         label, probabilities = predict_digit(network, image)
         print(f"\n{path}: {label} (probability {probabilities[label]:.3f})")
         print(format_probabilities(probabilities))
         seen.append(image)
         labels.append(label)
-    if args.out is not None:
+    if args.out is not None and seen:
         from dlscratch.plotting import plot_image_grid
 
         path, = output_paths(args.out, ["predictions.png"])
@@ -65,4 +73,4 @@ def run(args) -> int:
         fig = plot_image_grid(np.stack(seen), predictions=np.array(labels),
                               ncols=min(len(seen), 10), title=title)
         write_figure(fig, path)
-    return 0
+    return 1 if failed else 0
