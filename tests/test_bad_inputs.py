@@ -178,7 +178,7 @@ def test_inputs_of_the_wrong_width_are_named():
         Affine(np.zeros((6, 3)), np.zeros(3)).forward(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"expects 3 values per sample, got input of shape"):
         BatchNormalization(np.ones(3), np.zeros(3)).forward(np.zeros((2, 4)))
-    with pytest.raises(ValueError, match=r"expects \(N, C\) scores, got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"expects \(N, C\) real scores, got shape \(3,\)"):
         SoftmaxWithLoss().forward(np.zeros(3), np.array([1]))
     with pytest.raises(ValueError, match="label -1 is out of range"):   # not the last class
         SoftmaxWithLoss().forward(np.zeros((2, 3)), np.array([-1, 0]))

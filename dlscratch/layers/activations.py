@@ -23,6 +23,7 @@ class Relu(Layer):
 
     def forward(self, x):
         """x : float array of any shape -> array of the same shape."""
+        x = self._check_input(x)
         self.mask = x <= 0
         return np.maximum(x, 0)
 
@@ -48,6 +49,7 @@ class Sigmoid(Layer):
 
     def forward(self, x):
         """x : float array of any shape -> array of the same shape, in [0, 1]."""
+        x = self._check_input(x)
         self.out = expit(x)
         return self.out
 
@@ -68,6 +70,7 @@ class Tanh(Layer):
 
     def forward(self, x):
         """x : float array of any shape -> array of the same shape, in [-1, 1]."""
+        x = self._check_input(x)
         self.out = np.tanh(x)
         return self.out
 
@@ -93,6 +96,7 @@ class Softmax(Layer):
 
     def forward(self, x):
         """x : (N, C) float array of scores -> (N, C) probabilities."""
+        x = self._check_input(x)
         self.out = softmax(x)
         return self.out
 

@@ -51,7 +51,8 @@ class Affine(Layer):
 
     def forward(self, x):
         """x : (N, ...) float array with D entries per sample -> (N, M) array."""
-        if np.ndim(x) < 1 or np.size(x) != len(x) * self.in_features:
+        x = self._check_input(x, min_ndim=1)
+        if np.size(x) != len(x) * self.in_features:
             raise ValueError(f"{self!r} expects input of shape (N, {self.in_features}) (or any "
                              f"(N, ...) with {self.in_features} values per sample), got "
                              f"{np.shape(x)}")

@@ -29,6 +29,20 @@ class Layer:
         """Return dL/dx given ``dout`` = dL/d(output); store parameter gradients."""
         raise NotImplementedError
 
+    def _check_input(self, x, min_ndim: int = 0, name: str = "input") -> np.ndarray:
+        """``x`` as an array of numbers with at least ``min_ndim`` axes, or a clear error.
+
+        (NumPy would otherwise fail later with an error about tuples or object arrays.)
+        """
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"{type(self).__name__}.forward: the {name} must hold real "
+                            f"numbers, got dtype {x.dtype}")
+        if x.ndim < min_ndim:
+            raise ValueError(f"{type(self).__name__}.forward: the {name} must have at least "
+                             f"{min_ndim} axes (a batch first), got shape {x.shape}")
+        return x
+
     def _check_backward(self, kept, dout, shape=None) -> None:
         """Raise ValueError if ``backward`` came before ``forward`` or ``dout`` has the wrong
         shape.
@@ -40,6 +54,9 @@ class Layer:
         if kept is None:
             raise ValueError(f"{type(self).__name__}.backward was called before forward: run "
                              "forward (in training mode) first; backward uses what it kept")
+        if np.asarray(dout).dtype.kind not in "fiub":
+            raise TypeError(f"{type(self).__name__}.backward: dout must hold real numbers, "
+                            f"got {type(dout).__name__} of dtype {np.asarray(dout).dtype}")
         expected = np.shape(kept) if shape is None else tuple(shape)
         if np.shape(dout) != expected:
             raise ValueError(f"{type(self).__name__}.backward: dout must have the shape of the "

@@ -18,7 +18,7 @@ from dlscratch.layers.im2col import _check_positive_int, col2im, conv_output_siz
 __all__ = ["Convolution", "Pooling"]
 
 
-def _check_input(x, channels: int, layer: str) -> None:
+def _check_images(x, channels: int, layer: str) -> None:
     if getattr(x, "ndim", None) != 4:
         raise ValueError(f"{layer} expects images of shape (N, C, H, W), "
                          f"got {type(x).__name__} of shape {getattr(x, 'shape', None)}")
@@ -133,7 +133,8 @@ class Convolution(Layer):
 
     def forward(self, x):
         """x : (N, C, H, W) float array -> (N, FN, out_h, out_w) array."""
-        _check_input(x, self.W.shape[1], "Convolution")
+        x = self._check_input(x)
+        _check_images(x, self.W.shape[1], "Convolution")
         FN, C, FH, FW = self.W.shape
         N, _, H, W = x.shape
         out_h = conv_output_size(H, FH, self.stride, self.pad)
@@ -294,7 +295,8 @@ class Pooling(Layer):
 
     def forward(self, x):
         """x : (N, C, H, W) float array -> (N, C, out_h, out_w) array."""
-        _check_input(x, None, "Pooling")
+        x = self._check_input(x)
+        _check_images(x, None, "Pooling")
         N, C, H, W = x.shape
         ph, pw, s = self.pool_h, self.pool_w, self.stride
         out_h = conv_output_size(H, ph, s, self.pad)

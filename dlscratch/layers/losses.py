@@ -36,10 +36,14 @@ def _labels_for(x, t, rows: str):
     ``rows="targets"``, finite. Anything else is a ValueError naming both shapes, never
     a silently wrong loss.
     """
-    if np.ndim(x) != 2:
-        raise ValueError(f"the loss layer expects (N, C) scores, got shape {np.shape(x)}")
+    if np.ndim(x) != 2 or np.asarray(x).dtype.kind not in "fiu":
+        raise ValueError(f"the loss layer expects (N, C) real scores, got shape "
+                         f"{np.shape(x)} and dtype {np.asarray(x).dtype}")
     t = np.asarray(t)
     n, c = x.shape
+    if n == 0 or c == 0:
+        raise ValueError(f"the loss of {n} samples of {c} scores is undefined: got scores of "
+                         f"shape {x.shape}")
     if t.ndim == 2 and t.shape == (n, c) and t.dtype.kind == "f":
         _check_rows(t, rows)
         return t

@@ -53,6 +53,7 @@ class Dropout(Layer):
 
     def forward(self, x, train_flg=True):
         """x : float array of any shape -> array of the same shape."""
+        x = self._check_input(x)
         if not train_flg:
             return x if self.inverted else x * (1 - self.dropout_ratio)
         if self.fixed_mask is not None:
@@ -128,6 +129,7 @@ class BatchNormalization(Layer):
 
     def forward(self, x, train_flg=True):
         """x : (N, D) or (N, ...) float array -> array of the same shape."""
+        x = self._check_input(x, min_ndim=1)
         if x.shape[0] == 0:
             raise ValueError("batch normalization needs at least one sample, got an "
                              f"empty batch of shape {x.shape}")
