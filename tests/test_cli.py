@@ -486,6 +486,21 @@ def test_output_names_of_the_wrong_kind_are_refused(capsys, tmp_path, argv, mess
     assert list(tmp_path.iterdir()) == []                  # no x.gif folder, no model.png
 
 
+def test_a_second_ctrl_c_while_saving_exits_130_without_a_traceback(capsys, tmp_path,
+                                                                    monkeypatch):
+    import dlscratch.io
+
+    interrupt_at(monkeypatch, 4)
+
+    def interrupted_again(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dlscratch.io, "save_npz", interrupted_again)
+    code, _, err = run(capsys, "train", *SMALL_RUN, "--quiet", "--checkpoint", "c.npz")
+    assert code == 130
+    assert "interrupted" in err and "Traceback" not in err
+
+
 # ---------------------------------------------------------------- evaluate and predict
 
 def test_evaluate_prints_accuracy_confusion_matrix_and_pairs(capsys, trained_model, tmp_path):
