@@ -42,8 +42,10 @@ def book_modules(chapter: str | None = None) -> dict[str, str]:
 
     Returns
     -------
-    dict book name -> dlscratch module name, e.g. ``{"common.layers":
-    "dlscratch.book.common.layers", "two_layer_net": "dlscratch.book.ch05.two_layer_net"}``
+    dict
+        Book name -> dlscratch module name, e.g. ``"common.layers"`` ->
+        ``"dlscratch.book.common.layers"`` and, for ch05, ``"two_layer_net"`` ->
+        ``"dlscratch.book.ch05.two_layer_net"``.
     """
     here = Path(__file__).resolve().parent
     names = {}
@@ -106,9 +108,13 @@ def run_script(script: str | os.PathLike, args=()) -> None:
 
     Parameters
     ----------
-    script : path of a script of the book, e.g. ``"ch05/train_neuralnet.py"``
-    args : the script's command-line arguments (``sys.argv[1:]``)
+    script : str or os.PathLike
+        The path of a script of the book, e.g. ``"ch05/train_neuralnet.py"``.
+    args : sequence of str
+        The script's command-line arguments (``sys.argv[1:]``).
 
+    Notes
+    -----
     The working directory, ``sys.argv``, ``sys.path`` and the import system are restored
     afterwards, and the book's names are removed from :data:`sys.modules`, so that several
     scripts can run one after another in one process. A module that the script loaded

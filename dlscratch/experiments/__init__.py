@@ -1,17 +1,17 @@
 """Five published MNIST experiments, each reproducible with one call (one in two settings).
 
-=====================  =====================================================
-preset                 source
-=====================  =====================================================
-numpy-tutorial         NumPy tutorial: ReLU + dropout, squared error, 1,000
-                       images, one-image SGD; reprints its table exactly
-keras-mlp              Keras MLP: Dense 512 ReLU + softmax, RMSprop, batch 128
-textbook-two-layer     the textbook's TwoLayerNet 784-50-10, SGD, batch 100
-textbook-two-layer-512 the same with its tutorial's setting: batch 512, lr 0.05
-sigmoid-mse            sigmoid + softmax + squared error, 50k/10k split,
-                       then a prediction on a user's digit image
-make-your-own          the classic NeuralNetWork class, one-image updates
-=====================  =====================================================
+======================  =====================================================
+preset                  source
+======================  =====================================================
+numpy-tutorial          NumPy tutorial: ReLU + dropout, squared error, 1,000
+                        images, one-image SGD; reprints its table exactly
+keras-mlp               Keras MLP: Dense 512 ReLU + softmax, RMSprop, batch 128
+textbook-two-layer      the textbook's TwoLayerNet 784-50-10, SGD, batch 100
+textbook-two-layer-512  the same with its tutorial's setting: batch 512, lr 0.05
+sigmoid-mse             sigmoid + softmax + squared error, 50k/10k split,
+                        then a prediction on a user's digit image
+make-your-own           the classic NeuralNetWork class, one-image updates
+======================  =====================================================
 
 Each preset's ``run(quick=False, seed=..., verbose=True)`` returns an
 :class:`ExperimentResult` (history, final numbers, trained network, figure).

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch.book._networks import BookNetwork
 from dlscratch.functions import softmax
 from dlscratch.networks import TwoLayerNet as _TwoLayerNet
 
 __all__ = ["TwoLayerNet"]
 
 
-class TwoLayerNet(_TwoLayerNet):
+class TwoLayerNet(BookNetwork, _TwoLayerNet):
     """``TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01)``, sigmoid.
 
     ``seed`` (default None: fresh weights on every run, as in the book) is dlscratch's.

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch.book._networks import BookNetwork
 from dlscratch.networks import TwoLayerNet as _TwoLayerNet
 
 __all__ = ["TwoLayerNet"]
 
 
-class TwoLayerNet(_TwoLayerNet):
+class TwoLayerNet(BookNetwork, _TwoLayerNet):
     """``TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01)``.
 
     ``params`` holds ``W1, b1, W2, b2``; ``layers`` holds ``Affine1, Relu1, Affine2``;

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.book._networks import BookConvNet
+from dlscratch.book._networks import BookConvNet, BookNetwork
 from dlscratch.networks import SimpleConvNet as _SimpleConvNet
 
 __all__ = ["SimpleConvNet"]
 
 
-class SimpleConvNet(BookConvNet, _SimpleConvNet):
+class SimpleConvNet(BookNetwork, BookConvNet, _SimpleConvNet):
     """``SimpleConvNet(input_dim=(1, 28, 28), conv_param={'filter_num': 30, 'filter_size': 5,
     'pad': 0, 'stride': 1}, hidden_size=100, output_size=10, weight_init_std=0.01)``.
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.book._networks import BookConvNet, follow_the_book
+from dlscratch.book._networks import BookConvNet, BookNetwork, follow_the_book
 from dlscratch.layers import Dropout
 from dlscratch.networks import DeepConvNet as _DeepConvNet
 
 __all__ = ["DeepConvNet"]
 
 
-class DeepConvNet(BookConvNet, _DeepConvNet):
+class DeepConvNet(BookNetwork, BookConvNet, _DeepConvNet):
     """``DeepConvNet(input_dim=(1, 28, 28), conv_param_1=..., ..., conv_param_6=...,
     hidden_size=50, output_size=10)``, built as the book builds it.
 

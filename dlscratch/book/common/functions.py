@@ -1,8 +1,11 @@
 """The book's ``common.functions``: activations and losses, from :mod:`dlscratch.functions`.
 
 Where the book's function of a name computes something else than dlscratch's of the same
-name, the book's meaning is kept here: ``mean_squared_error`` is half the *sum* of squares
-(:func:`dlscratch.functions.sum_squared_error`), and ``step_function`` returns integers.
+name, the book's meaning is kept here: ``mean_squared_error`` (the book's text) and
+``sum_squared_error`` (its repository) are half the *sum* of squares
+(:func:`dlscratch.functions.sum_squared_error`, which for a batch averages that over the
+samples, where the book's sums over the whole batch), and ``step_function`` returns
+integers.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ __all__ = ["identity_function", "step_function", "sigmoid", "sigmoid_grad", "rel
            "relu_grad", "softmax", "mean_squared_error", "sum_squared_error",
            "cross_entropy_error", "softmax_loss", "np"]
 
-#: The book's ``mean_squared_error``: ``0.5 * sum((y - t)**2)`` per sample.
+#: The name the book's text uses: ``0.5 * sum((y - t)**2)`` per sample.
 mean_squared_error = sum_squared_error
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch.book._networks import BookNetwork
 from dlscratch.networks import MultiLayerNet as _MultiLayerNet
 
 __all__ = ["MultiLayerNet"]
 
 
-class MultiLayerNet(_MultiLayerNet):
+class MultiLayerNet(BookNetwork, _MultiLayerNet):
     """``MultiLayerNet(input_size, hidden_size_list, output_size, activation='relu',
     weight_init_std='relu', weight_decay_lambda=0)``, computing in float64 as the book.
 

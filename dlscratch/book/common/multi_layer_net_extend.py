@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.book._networks import follow_the_book
+from dlscratch.book._networks import BookNetwork, follow_the_book
 from dlscratch.networks import MultiLayerNet
 
 __all__ = ["MultiLayerNetExtend"]
 
 
-class MultiLayerNetExtend(MultiLayerNet):
+class MultiLayerNetExtend(BookNetwork, MultiLayerNet):
     """``MultiLayerNetExtend(input_size, hidden_size_list, output_size, activation='relu',
     weight_init_std='relu', weight_decay_lambda=0, use_dropout=False, dropout_ration=0.5,
     use_batchnorm=False)``, with the book's dropout and batch normalisation.

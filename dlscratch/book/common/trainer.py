@@ -67,10 +67,11 @@ class Trainer(_Trainer):
 
     def train(self):
         """Train for ``epochs`` epochs; print and return the final test accuracy."""
-        if self.current_iter == 0:
-            n = self.evaluate_sample_num_per_epoch
-            self._record(*(self.evaluate(x[:n], t[:n])[1] for x, t in
-                           ((self.x_train, self.t_train), (self.x_test, self.t_test))))
+        if self.current_iter == 0:  # the book's first entry: the untrained network
+            n = self.evaluate_sample_num_per_epoch  # None: all images
+            train_acc = self.evaluate(self.x_train[:n], self.t_train[:n])[1]
+            test_acc = self.evaluate(self.x_test[:n], self.t_test[:n])[1]
+            self._record(train_acc, test_acc)
         test_acc = super().train()
         if self.book_verbose:
             print("=============== Final Test Accuracy ===============")

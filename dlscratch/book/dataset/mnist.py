@@ -41,10 +41,15 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False):
 
     Parameters
     ----------
-    normalize : bool, pixels as float32 in [0, 1] (else uint8 0..255)
-    flatten : bool, images as (N, 784) rows (else (N, 1, 28, 28))
-    one_hot_label : bool, labels as (N, 10) float64 one-hot rows (else (N,) uint8)
+    normalize : bool
+        Pixels as float32 in [0, 1] (else uint8 0..255).
+    flatten : bool
+        Images as (N, 784) rows (else (N, 1, 28, 28)).
+    one_hot_label : bool
+        Labels as (N, 10) float64 one-hot rows (else (N,) uint8).
 
+    Notes
+    -----
     The images are those of :func:`dlscratch.datasets.load_mnist`; only the labels are
     given the book's types (uint8, or float64 one-hot), so that printing them shows what
     the book shows.
