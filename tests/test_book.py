@@ -400,3 +400,14 @@ def test_python_m_dlscratch_book_runs_a_script(fake_book, tmp_path):
     missing = subprocess.run([sys.executable, "-m", "dlscratch.book", "nope.py"],
                              capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert missing.returncode == 2 and "no such script: nope.py" in missing.stderr
+
+
+def test_the_docs_page_names_every_module_served():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "book.md").read_text()
+    for chapter in ("ch02", "ch04", "ch05", "ch07", "ch08"):
+        for book_name, ours in book_modules(chapter).items():
+            if "." in book_name or book_name not in ("dataset", "common"):
+                assert f"`{book_name}`" in page, book_name
+                assert ours.rsplit(".", 1)[0] in page, ours
