@@ -501,6 +501,34 @@ def test_a_second_ctrl_c_while_saving_exits_130_without_a_traceback(capsys, tmp_
     assert "interrupted" in err and "Traceback" not in err
 
 
+def test_a_run_whose_state_cannot_be_kept_stops_before_training(capsys, monkeypatch):
+    import errno
+
+    def file_too_large(self, path):
+        raise OSError(errno.EFBIG, f"cannot write {path}: File too large")
+
+    monkeypatch.setattr(Trainer, "save_checkpoint", file_too_large)
+    code, out, err = run(capsys, "train", *SMALL_RUN, "--quiet", "--save", "m.npz")
+    assert code == 1 and "epoch" not in out
+    assert_one_error_line(err, "cannot keep the run's state while it trains", "File too large")
+
+
+def test_a_state_that_cannot_be_updated_mid_run_warns_and_trains_on(capsys, monkeypatch):
+    import errno
+
+    real = Trainer.save_checkpoint
+
+    def full_after_the_start(self, path):
+        if self.current_epoch >= 1:
+            raise OSError(errno.ENOSPC, f"cannot write {path}: No space left on device")
+        real(self, path)
+
+    monkeypatch.setattr(Trainer, "save_checkpoint", full_after_the_start)
+    code, out, err = run(capsys, "train", *SMALL_RUN, "--quiet", "--save", "m.npz")
+    assert code == 0 and "wrote m.npz" in out
+    assert "could not keep the state after epoch 1" in err and "keeps epoch 0" in err
+
+
 # ---------------------------------------------------------------- evaluate and predict
 
 def test_evaluate_prints_accuracy_confusion_matrix_and_pairs(capsys, trained_model, tmp_path):

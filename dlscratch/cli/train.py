@@ -16,10 +16,12 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from dlscratch.callbacks import Callback
 from dlscratch.cli.common import (
+    CommandError,
     UsageError,
     add_command,
     add_output_argument,
@@ -353,10 +355,19 @@ class _EpochSnapshot(Callback):
         self.iteration: int | None = None
 
     def on_train_begin(self, trainer):
-        self._save(trainer)
+        try:
+            self._save(trainer)
+        except OSError as err:  # nothing is trained yet: better to stop now than later
+            raise CommandError(f"cannot keep the run's state while it trains ({err}); a "
+                               "full disk or a file-size limit would lose the run") from None
 
     def on_epoch_end(self, trainer):
-        self._save(trainer)
+        try:
+            self._save(trainer)
+        except OSError as err:  # the network is whole in memory: train on, save at the end
+            warnings.warn(f"could not keep the state after epoch {trainer.current_epoch} "
+                          f"({err}); an interruption now keeps epoch {self.epoch}",
+                          RuntimeWarning, stacklevel=2)
 
     def _save(self, trainer):
         trainer.save_checkpoint(self.path)  # atomic: an interrupted save keeps the last one
