@@ -65,6 +65,8 @@ class Dropout(Layer):
             self.mask = self.rng.random(x.shape, dtype=np.float32) >= self.dropout_ratio
         out = x * self.mask
         if self.inverted:
+            if out.dtype.kind != "f":  # integer or boolean input: the scaled output is float
+                out = out.astype(np.float64)
             out *= 1 / (1 - self.dropout_ratio)
         return out
 
@@ -73,6 +75,8 @@ class Dropout(Layer):
         self._check_backward(self.mask, dout)
         dx = dout * self.mask
         if self.inverted:
+            if dx.dtype.kind != "f":
+                dx = dx.astype(np.float64)
             dx *= 1 / (1 - self.dropout_ratio)
         return dx
 
