@@ -7,7 +7,20 @@ import pytest
 
 from dlscratch import MultiLayerNet, NeuralNetWork, SimpleConvNet, Trainer, TwoLayerNet
 from dlscratch.gradient import gradient_check
-from dlscratch.layers import SoftmaxWithLoss, SquaredErrorLoss
+from dlscratch.layers import (
+    Affine,
+    BatchNormalization,
+    Convolution,
+    Dropout,
+    MulLayer,
+    Pooling,
+    Relu,
+    Sigmoid,
+    Softmax,
+    SoftmaxWithLoss,
+    SquaredErrorLoss,
+    Tanh,
+)
 from dlscratch.optimizers import SGD
 
 X = np.random.default_rng(0).random((4, 6)).astype(np.float32)
@@ -124,20 +137,6 @@ def test_squared_error_targets_may_be_any_finite_numbers():
 # ---------------------------------------------------------------- layers used directly
 
 def _layers():
-    from dlscratch.layers import (
-        Affine,
-        BatchNormalization,
-        Convolution,
-        Dropout,
-        MulLayer,
-        Pooling,
-        Relu,
-        Sigmoid,
-        Softmax,
-        SoftmaxWithLoss,
-        SquaredErrorLoss,
-        Tanh,
-    )
     return {
         "Affine": (lambda: Affine(np.zeros((6, 3)), np.zeros(3)), (2, 6)),
         "Relu": (Relu, (2, 3)), "Sigmoid": (Sigmoid, (2, 3)), "Tanh": (Tanh, (2, 3)),
@@ -171,8 +170,6 @@ def test_a_dout_of_the_wrong_shape_is_named(name):
 
 
 def test_inputs_of_the_wrong_width_are_named():
-    from dlscratch.layers import Affine, BatchNormalization, SoftmaxWithLoss
-
     with pytest.raises(ValueError, match=r"Affine\(6 -> 3\) expects input of shape \(N, 6\).*"
                                          r"got \(2, 5\)"):
         Affine(np.zeros((6, 3)), np.zeros(3)).forward(np.zeros((2, 5)))
