@@ -86,7 +86,8 @@ os.environ["PYTHONWARNINGS"] = "ignore:IProgress not found"
 
 
 def write_kernel_profile() -> None:
-    """Give the kernel an IPython profile that turns on Matplotlib's inline support.
+    """Give the kernel an IPython profile that turns on Matplotlib's inline support (and
+    keeps the kernel application's own start-up warnings out of the build log).
 
     The package draws on ``matplotlib.figure.Figure`` objects that pyplot never
     sees. IPython shows such a figure as an image (when it is a cell's last
@@ -94,8 +95,11 @@ def write_kernel_profile() -> None:
     otherwise happens only when pyplot is imported.
     """
     profile = GENERATED / "ipython" / "profile_default"
+    # The kernel runs on this machine for the build alone; its start-up warning that the
+    # local TCP connection is not encrypted would repeat once per executed page.
     write_if_changed(profile / "ipython_kernel_config.py",
-                     'c.InteractiveShellApp.matplotlib = "inline"\n')
+                     'c.InteractiveShellApp.matplotlib = "inline"\n'
+                     'c.IPKernelApp.log_level = "ERROR"\n')
     os.environ["IPYTHONDIR"] = str(profile.parent)
 
 
