@@ -219,7 +219,8 @@ def read_params(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     The format is recognised by the file's first bytes, whatever its name. A pickle is
     read with :func:`~dlscratch.weights_pickle.load_weights_pickle`, which refuses
-    anything but arrays and plain containers; an ``.npz`` with ``allow_pickle=False``.
+    anything but arrays and plain containers; an ``.npz`` with :func:`load_npz`, which
+    never unpickles.
     The metadata entry of :func:`save_params` is left out.
     """
     if _is_pickle(path):

@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from dlscratch.checks import fraction
+
 __all__ = [
     "Optimizer",
     "SGD",
@@ -45,15 +47,6 @@ def _check_positive(name: str, value) -> float:
     value = float(value)
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value
-
-
-def _check_fraction(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return value
 
 
@@ -279,7 +272,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9, *, threads: int | None = None):
         super().__init__(lr, threads=threads)
-        self.momentum = _check_fraction("momentum", momentum)
+        self.momentum = fraction("momentum", momentum)
 
     def _step(self, param, grad, v, step):
         v *= self.momentum
@@ -368,7 +361,7 @@ class RMSprop(Optimizer):
     def __init__(self, lr: float = 0.01, decay_rate: float = 0.99, eps: float = 1e-7, *,
                  threads: int | None = None):
         super().__init__(lr, threads=threads)
-        self.decay_rate = _check_fraction("decay_rate", decay_rate)
+        self.decay_rate = fraction("decay_rate", decay_rate)
         self.eps = _check_positive("eps", eps)
 
     def _step(self, param, grad, h, step):
@@ -414,8 +407,8 @@ class Adam(Optimizer):
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-7, *, threads: int | None = None):
         super().__init__(lr, threads=threads)
-        self.beta1 = _check_fraction("beta1", beta1)
-        self.beta2 = _check_fraction("beta2", beta2)
+        self.beta1 = fraction("beta1", beta1)
+        self.beta2 = fraction("beta2", beta2)
         self.eps = _check_positive("eps", eps)
         self.iter = 0
 

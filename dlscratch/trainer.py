@@ -210,21 +210,22 @@ class Trainer:
                     label_indices(t, len(t), output_size)
                 except (TypeError, ValueError) as err:
                     raise type(err)(f"t_{name}: {err}") from None
-        self.epochs = _positive_int("epochs", epochs)
+        self.epochs = checks.positive_int("epochs", epochs)
         self.train_size = len(self.x_train)
-        self.batch_size = min(_positive_int("mini_batch_size", mini_batch_size),
+        self.batch_size = min(checks.positive_int("mini_batch_size", mini_batch_size),
                               self.train_size)
         self.iter_per_epoch = -(-self.train_size // self.batch_size)  # ceil division
         self.max_iter = self.epochs * self.iter_per_epoch
         if max_iterations is not None:
-            self.max_iter = min(self.max_iter, _positive_int("max_iterations", max_iterations))
+            self.max_iter = min(self.max_iter,
+                                checks.positive_int("max_iterations", max_iterations))
         if evaluate_sample_num_per_epoch is not None:
-            evaluate_sample_num_per_epoch = _positive_int(
+            evaluate_sample_num_per_epoch = checks.positive_int(
                 "evaluate_sample_num_per_epoch", evaluate_sample_num_per_epoch)
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
-        self.eval_batch_size = _positive_int("eval_batch_size", eval_batch_size)
+        self.eval_batch_size = checks.positive_int("eval_batch_size", eval_batch_size)
         self.verbose = bool(verbose)
-        self.workers = _positive_int("workers", workers)
+        self.workers = checks.positive_int("workers", workers)
         # The network itself when workers == 1: nothing changes for the textbook's path.
         self._gradient_source = (network if self.workers == 1
                                  else DataParallel(network, self.workers))
@@ -602,14 +603,6 @@ def _samples(name: str, value, dtype=None) -> np.ndarray:
     if array.ndim == 0:
         raise TypeError(f"{name} must be an array of samples, got {value!r}")
     return array
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _state_dict(network) -> dict[str, np.ndarray]:

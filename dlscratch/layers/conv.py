@@ -12,8 +12,9 @@ import itertools
 
 import numpy as np
 
+from dlscratch.checks import positive_int
 from dlscratch.layers.base import Layer
-from dlscratch.layers.im2col import _check_positive_int, col2im, conv_output_size, im2col
+from dlscratch.layers.im2col import col2im, conv_output_size, im2col
 
 __all__ = ["Convolution", "Pooling"]
 
@@ -115,8 +116,8 @@ class Convolution(Layer):
                              f"match W of shape {W.shape}, got {got}")
         self.W = W
         self.b = b
-        self.stride = _check_positive_int("stride", stride)
-        self.pad = _check_positive_int("pad", pad, minimum=0)
+        self.stride = positive_int("stride", stride)
+        self.pad = positive_int("pad", pad, minimum=0)
         self.compute_dx = compute_dx
         self.x = None
         self.x_padded = None
@@ -265,12 +266,12 @@ class Pooling(Layer):
     """
 
     def __init__(self, pool_h: int, pool_w: int, stride: int | None = None, pad: int = 0):
-        self.pool_h = _check_positive_int("pool_h", pool_h)
-        self.pool_w = _check_positive_int("pool_w", pool_w)
+        self.pool_h = positive_int("pool_h", pool_h)
+        self.pool_w = positive_int("pool_w", pool_w)
         if stride is None:
             stride = self.pool_h
-        self.stride = _check_positive_int("stride", stride)
-        self.pad = _check_positive_int("pad", pad, minimum=0)
+        self.stride = positive_int("stride", stride)
+        self.pad = positive_int("pad", pad, minimum=0)
         if self.pad >= min(self.pool_h, self.pool_w):
             raise ValueError(f"pad must be smaller than the pool size "
                              f"({self.pool_h}x{self.pool_w}), got {pad}")

@@ -33,15 +33,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from dlscratch.checks import positive_int
+
 __all__ = ["conv_output_size", "im2col", "col2im"]
-
-
-def _check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: int = 0) -> int:
@@ -51,10 +45,10 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
     the input that no window reaches are ignored (as in the textbook and in other
     frameworks).  Raises ValueError if no window fits.
     """
-    input_size = _check_positive_int("input size", input_size)
-    filter_size = _check_positive_int("filter size", filter_size)
-    stride = _check_positive_int("stride", stride)
-    pad = _check_positive_int("pad", pad, minimum=0)
+    input_size = positive_int("input size", input_size)
+    filter_size = positive_int("filter size", filter_size)
+    stride = positive_int("stride", stride)
+    pad = positive_int("pad", pad, minimum=0)
     if input_size + 2 * pad < filter_size:
         raise ValueError(
             f"a filter of size {filter_size} does not fit in an input of size {input_size} "
