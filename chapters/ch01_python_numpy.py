@@ -19,8 +19,13 @@
 # later chapters lean on (element-wise arithmetic, shapes, broadcasting, matrix
 # products), draws a first plot and shows one MNIST digit.
 #
-# Run it with `python chapters/ch01_python_numpy.py` (add `--quick` for a fast
-# run, `--figures DIR` to choose where the PNG files go).
+# **You will learn:** element-wise arithmetic, shapes and broadcasting, boolean
+# masks, the matrix product that every layer is made of, how to draw and save a
+# figure, and what an MNIST image is as an array.
+#
+# **You need:** dlscratch installed (it brings NumPy, Matplotlib and MNIST); no
+# earlier chapter. Run it with `python chapters/ch01_python_numpy.py`
+# (`--figures DIR` chooses where the PNG files go).
 
 # %%
 import numpy as np
@@ -105,7 +110,8 @@ ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.set_title("sin and cos")
 ax.legend()
-ch.save(fig, "sin_cos")
+ch.save(fig, "sin_cos", caption="sin x (solid) and cos x (dashed) for x from 0 to 6: "
+        "each crosses zero where the other peaks.")
 
 # %% [markdown]
 # ## One MNIST digit
@@ -126,4 +132,5 @@ print("image shape after reshape:", img.shape)
 
 fig = plot_image_grid(x_train[:10], labels=t_train[:10], ncols=5,
                       title="The first ten MNIST training images")
-ch.save(fig, "mnist_digits")
+ch.save(fig, "mnist_digits", caption="The first ten MNIST training images, each titled "
+        "with its label: 5, 0, 4, 1, 9, 2, 1, 3, 1, 4.")

@@ -23,6 +23,12 @@
 # builds AND, NAND and OR that way, prints their truth tables, shows why XOR
 # needs a second layer, and builds XOR from the three gates
 # (`python chapters/ch02_perceptron.py`).
+#
+# **You will learn:** what weights and a bias do, why one perceptron can only
+# draw a straight line through its input space, and how stacking perceptrons
+# gets past that limit.
+#
+# **You need:** chapter 1's NumPy basics; a second or so to run.
 
 # %%
 import numpy as np
@@ -78,7 +84,7 @@ print("AND on all four inputs at once:", perceptron(X, w, b))
 # them: its shaded region is the band between *two* lines, which a second
 # layer makes possible.
 
-# %%
+# %% tags=["hide-input"]
 def draw_gate(ax, name, gate, line=None):
     grid = np.linspace(-0.5, 1.5, 201)
     g1, g2 = np.meshgrid(grid, grid)
@@ -87,7 +93,7 @@ def draw_gate(ax, name, gate, line=None):
         (w1, w2), b = line
         ax.plot(grid, -(w1 * grid + b) / w2, "k--", linewidth=1,
                 label=f"w = ({w1}, {w2}), b = {b}")
-        ax.legend(loc="upper right", fontsize=7)
+        ax.legend(loc="best", fontsize=9)
     for x1, x2, y in truth_table(gate):
         ax.plot(x1, x2, "o", markersize=11, markeredgecolor="tab:blue", markeredgewidth=2,
                 color="tab:blue" if y else "white")
@@ -99,13 +105,15 @@ def draw_gate(ax, name, gate, line=None):
     ax.set_ylabel("x2")
 
 
-fig = Figure(figsize=(11, 3.3), layout="constrained")
-axes = fig.subplots(1, 4)
+fig = Figure(figsize=(7.0, 7.0), layout="constrained")
+axes = fig.subplots(2, 2).ravel()
 for ax, (name, gate) in zip(axes[:3], [("AND", AND), ("NAND", NAND), ("OR", OR)], strict=True):
     draw_gate(ax, name, gate, GATES[name])
 draw_gate(axes[3], "XOR (two layers)", XOR)
 fig.suptitle("Where each gate outputs 1 (shaded); filled dots are inputs with output 1")
-ch.save(fig, "gates")
+ch.save(fig, "gates", caption="The four inputs of each gate (filled: output 1, hollow: 0) and "
+        "the region where it outputs 1 (shaded). One straight line (dashed) separates AND, "
+        "NAND and OR; XOR's region is a band between two lines.")
 
 # %% [markdown]
 # ## XOR from NAND, OR and AND

@@ -4,6 +4,7 @@ The names a reader types most often are importable from the top level, e.g.
 ``from dlscratch import TwoLayerNet``.
 """
 
+#: The version of dlscratch (also ``dlscratch --version``).
 __version__ = "0.1.0"
 
 from dlscratch.networks import (  # noqa: E402

@@ -42,6 +42,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from dlscratch._jupyter import in_jupyter
 from dlscratch.plotting import save_figure
 
 __all__ = ["Chapter", "QUICK_ENV", "FIGURES_ENV", "DEFAULT_FIGURES", "parse_flags"]
@@ -114,15 +115,6 @@ def parse_flags(argv: Sequence[str]) -> dict:
             flags["figures"] = value
         i += 1
     return flags
-
-
-def _in_notebook() -> bool:
-    """True when running inside an IPython kernel (Jupyter), False in a plain script."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
 class Chapter:
@@ -198,20 +190,26 @@ class Chapter:
                              f"(no folders), got {name!r}")
         return self.figures_dir / f"{self.name}_{name}.png"
 
-    def save(self, fig, name: str, *, dpi: float = 100, show: bool | None = None) -> None:
-        """Save ``fig`` as ``<figures_dir>/<chapter>_<name>.png`` and print the path.
+    def save(self, fig, name: str, *, caption: str | None = None, dpi: float = 150,
+             show: bool | None = None) -> None:
+        """Save ``fig`` as ``<figures_dir>/<chapter>_<name>.png``; show it or say where it went.
 
         Parameters
         ----------
         fig : matplotlib.figure.Figure
         name : str, e.g. ``"learning_curves"`` (no suffix, no folders)
-        dpi : float, resolution of the PNG
+        caption : str, optional
+            One or two sentences saying what the figure shows. A notebook keeps it with
+            the image (in the output's metadata), where the documentation site reads it
+            as the figure's caption and alt text.
+        dpi : float, resolution of the PNG (150 keeps 9-point text sharp on a screen)
         show : bool, optional
-            Also display the saved PNG inline. By default only inside Jupyter.
-            The file itself is shown (``IPython.display.Image``), not the Figure
-            object: a Figure made without pyplot only renders inline if
-            matplotlib's inline backend happens to be loaded, and the PNG is
-            exactly what the script writes.
+            Display the saved PNG inline. By default only inside Jupyter; a script
+            prints ``saved figure <path>`` instead (the path relative to the working
+            directory when the folder is inside it). The file itself is shown
+            (``IPython.display.Image``), not the Figure object: a Figure made without
+            pyplot only renders inline if matplotlib's inline backend happens to be
+            loaded, and the PNG is exactly what the script writes.
 
         Returns
         -------
@@ -219,14 +217,31 @@ class Chapter:
             Nothing is returned, so that a notebook cell ending in ``ch.save(...)``
             shows the figure and not a path object; :meth:`figure_path` gives the path.
         """
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"caption must be a str, got {type(caption).__name__}")
         path = save_figure(fig, self.figure_path(name), dpi=dpi)
-        print(f"saved figure {path}")
         if show is None:
-            show = _in_notebook()
-        if show:
-            from IPython.display import Image, display
+            show = in_jupyter()
+        if not show:
+            print(f"saved figure {_shown_path(path)}")
+            return
+        from IPython.display import Image, display
 
-            display(Image(filename=str(path)))
+        metadata = {"dlscratch": {"figure": path.name, "caption": caption or ""}}
+        display(Image(filename=str(path)), metadata=metadata)
 
     def __repr__(self) -> str:
-        return f"Chapter({self.name!r}, mode={self.mode!r}, figures_dir='{self.figures_dir}')"
+        return (f"Chapter({self.name!r}, mode={self.mode!r}, "
+                f"figures_dir='{_shown_path(self.figures_dir)}')")
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies inside it, else absolute.
+
+    What a chapter prints is read by people (and shown on the documentation pages), so
+    it names ``figures/ch05_curves.png`` rather than the full path of one machine.
+    """
+    try:
+        return Path(path).relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)

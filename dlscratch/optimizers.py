@@ -444,6 +444,10 @@ def _scaled_step(numerator, h, lr, eps, out):
     return out
 
 
+#: name -> optimizer class: ``'sgd'``, ``'momentum'``, ``'nesterov'``, ``'adagrad'``,
+#: ``'rmsprop'`` and ``'adam'``, the names that :func:`get_optimizer` takes (in any case).
+#:
+#: :meta hide-value:
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "momentum": Momentum,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-from tqdm import tqdm  # plain text bar: tqdm.auto warns on import in a notebook without ipywidgets
+from tqdm import tqdm
 
 from . import checks
 from .callbacks import Callback
@@ -41,11 +41,14 @@ class History:
     ----------
     iter_loss : list of float
         Training loss of every mini-batch, from the forward pass used for its gradient.
-    train_loss, test_loss : list of float
-        Loss after each epoch, in test mode (``train_flg=False``), on the training sample
-        and the test data.
-    train_acc, test_acc : list of float
-        Accuracy after each epoch, in test mode.
+    train_loss : list of float
+        Loss after each epoch, in test mode (``train_flg=False``), on the training sample.
+    test_loss : list of float
+        Loss after each epoch, in test mode, on the test data.
+    train_acc : list of float
+        Accuracy after each epoch, in test mode, on the training sample.
+    test_acc : list of float
+        Accuracy after each epoch, in test mode, on the test data.
     epoch_seconds : list of float
         Wall-clock seconds of each epoch's training steps (evaluation excluded).
     eval_seconds : list of float
@@ -162,11 +165,16 @@ class Trainer:
     ----------
     history : History
         Filled by :meth:`train`.
-    train_loss_list, train_acc_list, test_acc_list : list
-        The textbook's names for ``history.iter_loss``, ``history.train_acc``,
-        ``history.test_acc``.
-    current_epoch, current_iter : int
-        Completed epochs and iterations.
+    train_loss_list : list of float
+        The textbook's name for ``history.iter_loss``.
+    train_acc_list : list of float
+        The textbook's name for ``history.train_acc``.
+    test_acc_list : list of float
+        The textbook's name for ``history.test_acc``.
+    current_epoch : int
+        Completed epochs.
+    current_iter : int
+        Completed iterations (mini-batch steps).
     """
 
     def __init__(
@@ -306,7 +314,7 @@ class Trainer:
         keep_freed_memory()  # the steps reuse memory instead of faulting in new pages
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        bar = tqdm(
+        bar = progress_bar_class()(
             total=self.max_iter,
             initial=self.current_iter,
             unit="it",
@@ -593,6 +601,26 @@ class Trainer:
         return (f"Trainer(epochs={self.epochs}, mini_batch_size={self.batch_size}, "
                 f"optimizer={self.optimizer!r}, iter_per_epoch={self.iter_per_epoch}"
                 f"{workers})")
+
+
+def progress_bar_class():
+    """The progress bar the Trainer draws: tqdm's widget bar in a Jupyter notebook with
+    ipywidgets installed, tqdm's text bar everywhere else.
+
+    In a notebook the text bar cannot redraw itself once the epoch lines are printed
+    under it, so each epoch would leave a fragment of the bar behind; the widget bar
+    updates in place. (``pip install "dlscratch[notebook]"`` installs ipywidgets.)
+    """
+    from dlscratch._jupyter import in_jupyter
+
+    if in_jupyter():
+        try:
+            import ipywidgets  # noqa: F401 - only to know that tqdm's widget bar can work
+            from tqdm.notebook import tqdm as notebook_tqdm
+        except ImportError:
+            return tqdm
+        return notebook_tqdm
+    return tqdm
 
 
 def _samples(name: str, value, dtype=None) -> np.ndarray:

@@ -113,7 +113,7 @@ def _fake_ipython(monkeypatch, in_kernel: bool):
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = lambda: shell
     display_module = types.ModuleType("IPython.display")
-    display_module.display = shown.append
+    display_module.display = lambda obj, metadata=None: shown.append((*obj, metadata))
     display_module.Image = lambda filename: ("Image", filename)
     ipython.display = display_module
     monkeypatch.setitem(sys.modules, "IPython", ipython)
@@ -129,8 +129,10 @@ def test_save_shows_the_figure_inline_only_in_a_jupyter_kernel(tmp_path, monkeyp
     ch.save(fig, "terminal")
     assert shown == []
     shown = _fake_ipython(monkeypatch, in_kernel=True)
-    ch.save(fig, "kernel")
-    assert shown == [("Image", str(tmp_path / "ch03_kernel.png"))]  # the PNG just written
+    ch.save(fig, "kernel", caption="An empty figure.")
+    # the PNG just written, with its file name and caption for the documentation pages
+    assert shown == [("Image", str(tmp_path / "ch03_kernel.png"),
+                      {"dlscratch": {"figure": "ch03_kernel.png", "caption": "An empty figure."}})]
     ch.save(fig, "quiet", show=False)
     assert len(shown) == 1
 
@@ -145,6 +147,21 @@ def test_save_rejects_names_that_are_not_plain_file_names(tmp_path, name):
 def test_repr_names_mode_and_folder(tmp_path):
     text = repr(Chapter("ch02", quick=True, figures=tmp_path))
     assert "ch02" in text and "quick" in text and str(tmp_path) in text
+
+
+def test_paths_inside_the_working_directory_are_printed_relative(tmp_path, monkeypatch, capsys):
+    # what a chapter prints appears on the documentation pages: no machine's full paths
+    monkeypatch.chdir(tmp_path)
+    ch = Chapter("ch02", quick=False, figures="figures")
+    assert ch.figures_dir == tmp_path / "figures"  # the attribute stays absolute
+    assert repr(ch) == "Chapter('ch02', mode='full', figures_dir='figures')"
+    ch.save(Figure(), "empty", show=False)
+    assert capsys.readouterr().out == "saved figure figures/ch02_empty.png\n"
+
+
+def test_save_rejects_a_caption_that_is_not_text(tmp_path):
+    with pytest.raises(TypeError, match="caption"):
+        Chapter("ch02", figures=tmp_path).save(Figure(), "x", caption=3, show=False)
 
 
 # ------------------------------------------------------------------ the chapters

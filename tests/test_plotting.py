@@ -5,9 +5,13 @@ import matplotlib.image
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from dlscratch.plotting import (
+    MIN_FONT_SIZE,
+    PAGE_WIDTH,
     confusion_matrix,
     most_confused_pairs,
     plot_activation_histograms,
@@ -219,7 +223,7 @@ def test_image_grid_marks_exactly_the_wrong_predictions_in_red():
     axes = [ax for ax in fig.axes if ax.get_visible()]
     framed = [i for i, ax in enumerate(axes) if ax.spines["left"].get_visible()]
     assert framed == [1, 4]
-    assert axes[1].get_title() == "true 2, pred 7"
+    assert axes[1].get_title() == "true 2\npred 7"
     assert "2 of 5 predictions wrong" in suptitle(fig)
 
 
@@ -443,3 +447,164 @@ def test_learning_curves_accept_the_trainers_history():
     fig = plot_learning_curves(history)
     assert [ax.get_title() for ax in fig.axes] == ["Training loss per iteration",
                                                    "Accuracy per epoch"]
+
+
+# ---------------------------------------------------------------- legible on the documentation site
+
+def drawn(fig):
+    """Lay out and draw ``fig`` (so that tick labels exist); return its renderer."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def visible_texts(fig):
+    """Every Text of ``fig`` that shows something: visible, non-empty, on a visible axes."""
+    drawn(fig)
+    return [t for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()
+            and (t.axes is None or t.axes.get_visible())]
+
+
+def smallest_font(fig):
+    return min(t.get_fontsize() for t in visible_texts(fig))
+
+
+def page_width_makers():
+    """The public plotting functions with their default layouts, and with the largest
+    layouts the chapters use (10 image columns, 3 learning-curve panels, 6 optimizers)."""
+    rng = np.random.default_rng(4)
+    iters = 1_000
+    history = {"iter_loss": 2.3 * np.exp(-np.arange(iters) / 100) + 0.1 * rng.random(iters),
+               "train_loss": list(np.linspace(0.3, 0.07, 17)),
+               "test_loss": list(np.linspace(0.31, 0.09, 17)),
+               "train_acc": list(np.linspace(0.91, 0.9804, 17)),
+               "test_acc": list(np.linspace(0.908, 0.9699, 17))}
+    images, labels = rng.random((62, 784)), rng.integers(0, 10, 62)
+    paths = {f"{name}, lr 0.1": np.column_stack([np.linspace(-7, 0, 31),
+                                                 2 * np.cos(np.linspace(0, 9, 31))])
+             for name in ("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam")}
+    cm_labels = rng.integers(0, 10, 1_000)
+    return {
+        "learning_curves_3_panels": lambda: plot_learning_curves(
+            history, title="TwoLayerNet, backpropagation, SGD lr 0.1 (60,000 training images)"),
+        "learning_curves_2_panels": lambda: plot_learning_curves(
+            {"iter_loss": history["iter_loss"], "test_acc": history["test_acc"]}),
+        "image_grid_default": lambda: plot_image_grid(images[:20], labels[:20],
+                                                      (labels[:20] + 1) % 10),
+        "image_grid_10_columns": lambda: plot_image_grid(
+            images, labels, (labels + 3) % 10, ncols=10,
+            title="DeepConvNet's misclassified test images"),
+        "image_grid_labels_only": lambda: plot_image_grid(images[:10], labels[:10], ncols=10),
+        "filters_default": lambda: plot_filters(rng.normal(size=(30, 1, 5, 5))),
+        "filters_10_columns": lambda: plot_filters(rng.normal(size=(30, 1, 5, 5)), ncols=10),
+        "filters_10_columns_shared": lambda: plot_filters(rng.normal(size=(30, 1, 5, 5)),
+                                                          ncols=10, shared_scale=True),
+        "weights_default": lambda: plot_weights(rng.normal(size=(784, 50))),
+        "weights_own_scales": lambda: plot_weights(rng.normal(size=(784, 50)),
+                                                   shared_scale=False),
+        "activation_histograms_5_layers": lambda: plot_activation_histograms(
+            [rng.random((100, 100)) for _ in range(5)], title="Activations of 5 layers"),
+        "optimizer_paths_6_default": lambda: plot_optimizer_paths(bowl, paths),
+        "optimizer_paths_6_in_3_columns": lambda: plot_optimizer_paths(
+            bowl, paths, xlim=(-10, 10), ylim=(-5, 5), ncols=3, title="30 steps"),
+        "optimizer_paths_overlay": lambda: plot_optimizer_paths(bowl, paths, overlay=True),
+        "confusion_matrix_10": lambda: plot_confusion_matrix(cm_labels, (cm_labels * 3) % 10),
+        "confusion_matrix_10_normalized": lambda: plot_confusion_matrix(
+            cm_labels, (cm_labels * 3) % 10, normalize=True),
+        "confusion_matrix_40": lambda: plot_confusion_matrix(np.arange(400) % 40,
+                                                             np.arange(400) % 40),
+        "gradient_field": lambda: plot_gradient_field(lambda x: x[0] ** 2 + x[1] ** 2),
+        "functions": lambda: plot_functions(np.linspace(-3, 3, 31), {
+            "relu": np.maximum(0, np.linspace(-3, 3, 31)),
+            "tanh": np.tanh(np.linspace(-3, 3, 31))}),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(page_width_makers()))
+def test_figures_fit_the_page_width_with_text_of_at_least_9_points(name):
+    fig = page_width_makers()[name]()
+    width, height = fig.get_size_inches()
+    assert width <= PAGE_WIDTH + 1e-9, f"{name} is {width:.2f} inches wide"
+    assert height <= 12.0, f"{name} is {height:.2f} inches tall"
+    assert smallest_font(fig) >= MIN_FONT_SIZE == 9
+    # Nothing is cut off at the edges of the figure (titles are wrapped to fit).
+    renderer = drawn(fig)
+    for text in [fig._suptitle] + [ax.title for ax in fig.axes]:
+        if text is not None and text.get_text() and text.get_visible():
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= -1 and box.x1 <= fig.bbox.x1 + 1, text.get_text()
+
+
+def test_smallest_font_sees_every_kind_of_text():
+    # The check above must notice a small legend, tick label or annotation.
+    for small in ({"legend": 8}, {"ticks": 7}, {"text": 6}):
+        fig = Figure(figsize=(4, 3))
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], label="line")
+        ax.legend(fontsize=small.get("legend", 10))
+        ax.tick_params(labelsize=small.get("ticks", 10))
+        ax.text(0.5, 0.5, "note", fontsize=small.get("text", 10))
+        assert smallest_font(fig) == next(iter(small.values()))
+
+
+def test_ten_image_captions_fit_side_by_side_without_overlapping():
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 10, 20)
+    fig = plot_image_grid(rng.random((20, 784)), labels, (labels + 1) % 10, ncols=10)
+    renderer = drawn(fig)
+    tiles = [ax for ax in fig.axes if ax.get_visible()]
+    for row in (tiles[:10], tiles[10:]):
+        boxes = [ax.title.get_window_extent(renderer) for ax in row]
+        for left, right in zip(boxes[:-1], boxes[1:], strict=True):
+            assert left.x1 < right.x0, "captions of neighbouring tiles overlap"
+        # ... and each caption stays within its tile's width.
+        for ax, box in zip(row, boxes, strict=True):
+            assert box.width <= ax.get_window_extent(renderer).width * 1.15
+
+
+def test_long_titles_are_wrapped_to_the_figure_width():
+    title = "A very long title " * 8
+    fig = plot_learning_curves({"train_acc": [0.5, 0.9]}, title=title)
+    assert "\n" in suptitle(fig) and suptitle(fig).split() == title.split()
+    box = fig._suptitle.get_window_extent(drawn(fig))
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1
+
+
+def test_three_learning_curve_panels_wrap_below_the_iteration_loss():
+    fig = plot_learning_curves(small_history(np.random.default_rng(6)))
+    ax_iter, ax_loss, ax_acc = fig.axes
+    drawn(fig)
+    top, left, right = (ax.get_position() for ax in (ax_iter, ax_loss, ax_acc))
+    assert top.y0 > left.y1 and left.y0 == pytest.approx(right.y0)  # two rows
+    assert left.x1 < right.x0 and top.width > 1.8 * left.width  # the top one spans both
+
+
+def test_activation_histograms_wrap_into_rows_of_three():
+    fig = plot_activation_histograms([np.random.default_rng(7).random(50)] * 5)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    drawn(fig)
+    rows = sorted({round(ax.get_position().y0, 3) for ax in visible})
+    assert len(visible) == 5 and len(rows) == 2
+
+
+def test_optimizer_panels_share_one_key_below_them_naming_the_markers():
+    paths = {name: np.array([[-7.0, 2.0], [-1.0, 0.5]]) for name in ("SGD", "Adam", "AdaGrad")}
+    fig = plot_optimizer_paths(bowl, paths, ncols=3)
+    if not fig.legends:
+        pytest.skip("matplotlib < 3.7 places no legend outside the panels")
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (key,) = fig.legends
+    assert [t.get_text() for t in key.get_texts()] == ["path", "start", "minimum"]
+    renderer = drawn(fig)
+    lowest_panel = min(ax.get_window_extent(renderer).y0 for ax in fig.axes)
+    assert key.get_window_extent(renderer).y1 <= lowest_panel
+    # Without a minimum to mark, the key does not name one.
+    fig = plot_optimizer_paths(bowl, paths, minimum=None)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["path", "start"]
+
+
+def test_a_single_epoch_gets_one_integer_tick():
+    fig = plot_learning_curves({"train_acc": [0.3], "test_acc": [0.18]})
+    drawn(fig)
+    np.testing.assert_array_equal(fig.axes[0].get_xticks(), [1])

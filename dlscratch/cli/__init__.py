@@ -17,12 +17,12 @@ import sys
 import warnings
 
 from dlscratch import __version__
-from dlscratch.cli import compare, evaluate, gradcheck, predict, show, train
+from dlscratch.cli import chapters, compare, evaluate, gradcheck, predict, show, train
 from dlscratch.cli.common import CommandError, HelpFormatter, Parser, UsageError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (train, evaluate, predict, gradcheck, compare, show)
+COMMANDS = (train, evaluate, predict, gradcheck, compare, show, chapters)
 
 EXAMPLES = """\
 examples:
@@ -33,6 +33,7 @@ examples:
   dlscratch gradcheck --network multi-layer   # backpropagation vs numerical gradient
   dlscratch compare-optimizers                # SGD, Momentum, AdaGrad, Adam
   dlscratch show --digit 7                    # what MNIST's sevens look like
+  dlscratch chapters ~/dls                    # the chapters as notebooks, for Jupyter
 
 'dlscratch COMMAND --help' explains a command and its options."""
 

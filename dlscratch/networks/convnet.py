@@ -82,11 +82,13 @@ class SimpleConvNet(_ConvNetBase):
     Parameters
     ----------
     input_dim : (C, H, W) of one input image
-    conv_param : dict with any of 'filter_num' (30), 'filter_size' (5), 'pad' (0),
-        'stride' (1); None means all defaults
+    conv_param : dict or None
+        Any of ``'filter_num'`` (30), ``'filter_size'`` (5), ``'pad'`` (0) and
+        ``'stride'`` (1); None means all defaults.
     hidden_size, output_size : int
-    weight_init_std : float (the textbook's 0.01), or 'he' / 'xavier' (see
-        :func:`~dlscratch.networks.init.init_std`)
+    weight_init_std : float, 'he' or 'xavier'
+        The textbook's 0.01, or the name of a scheme (see
+        :func:`~dlscratch.networks.init.init_std`).
     seed : int, numpy.random.Generator or None
     dtype : float dtype of the parameters and the computation
 
@@ -151,8 +153,9 @@ class DeepConvNet(_ConvNetBase):
     Parameters
     ----------
     input_dim : (C, H, W) of one input image
-    conv_param_1 ... conv_param_6 : dicts with any of 'filter_num', 'filter_size', 'pad',
-        'stride', overriding the defaults below; None means the default
+    conv_param_1, conv_param_2, conv_param_3, conv_param_4, conv_param_5, conv_param_6 : dict
+        Any of ``'filter_num'``, ``'filter_size'``, ``'pad'`` and ``'stride'`` of the
+        convolution of that number, overriding the defaults below; None means the default.
     hidden_size, output_size : int
     dropout_ratio : float, the dropout probability after the hidden affine layer
     seed : int, numpy.random.Generator or None (initial weights and dropout masks)

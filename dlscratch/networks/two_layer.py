@@ -20,12 +20,14 @@ class TwoLayerNet(Network):
     Parameters
     ----------
     input_size, hidden_size, output_size : int
-    weight_init_std : float (the textbook's 0.01) or 'he'/'xavier' (see
-        :func:`~dlscratch.networks.init.init_std`); biases start at 0
+    weight_init_std : float, 'he' or 'xavier'
+        The textbook's 0.01, or the name of a scheme (see
+        :func:`~dlscratch.networks.init.init_std`); the biases start at 0.
     activation : 'relu', 'sigmoid' or 'tanh'
-    loss : 'cross_entropy' (softmax + cross-entropy, ``SoftmaxWithLoss``) or
-        'squared_error' (a ``Softmax`` layer, then half the squared distance to
-        the one-hot target; ``predict`` then returns probabilities)
+    loss : 'cross_entropy' or 'squared_error'
+        ``'cross_entropy'``: softmax and cross-entropy (``SoftmaxWithLoss``).
+        ``'squared_error'``: a ``Softmax`` layer, then half the squared distance to the
+        one-hot target; ``predict`` then returns probabilities.
     seed : int, numpy.random.Generator or None
     dtype : float dtype of parameters and computation
 

@@ -10,6 +10,10 @@ backend works, including Agg on a machine without a display.
   expression of a cell (or via ``display(fig)``).
 - In a script, write it to a file with ``save_figure(fig, "figures/curves.png")``.
 
+Every default layout is at most ``PAGE_WIDTH`` (7.5 inches) wide, the width at which the
+documentation site shows a figure at its natural size, and no text is smaller than
+``MIN_FONT_SIZE`` (9 points): panels wrap into rows and image tiles shrink instead.
+
 Example
 -------
 >>> from dlscratch.plotting import plot_functions, save_figure
@@ -19,7 +23,7 @@ Example
 >>> save_figure(fig, "figures/sigmoid.png")  # doctest: +SKIP
 """
 
-from ._figure import save_figure
+from ._figure import MIN_FONT_SIZE, PAGE_WIDTH, save_figure
 from .curves import plot_functions, plot_learning_curves, smooth_curve, window_smooth
 from .diagnostics import (
     confusion_matrix,
@@ -31,6 +35,8 @@ from .images import plot_filters, plot_image_grid, plot_weights
 from .landscapes import plot_gradient_field, plot_optimizer_paths
 
 __all__ = [
+    "MIN_FONT_SIZE",
+    "PAGE_WIDTH",
     "confusion_matrix",
     "most_confused_pairs",
     "plot_activation_histograms",

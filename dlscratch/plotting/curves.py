@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._figure import new_figure
+from ._figure import PAGE_WIDTH, new_figure, set_suptitle
 
 HISTORY_KEYS = ("iter_loss", "train_loss", "test_loss", "train_acc", "test_acc")
 
@@ -129,6 +129,10 @@ def plot_learning_curves(history, smooth: float = 0.9, title: str | None = None)
     2. loss per epoch, train vs test;
     3. accuracy per epoch, train vs test (the final value is given in the legend).
 
+    One panel is 4.6 inches wide; two sit side by side in ``PAGE_WIDTH`` (7.5 inches);
+    with all three, the loss per iteration runs across the top and the two per-epoch
+    panels sit side by side below it, so the figure is never wider than ``PAGE_WIDTH``.
+
     Parameters
     ----------
     history : dlscratch.trainer.History or mapping
@@ -154,8 +158,19 @@ def plot_learning_curves(history, smooth: float = 0.9, title: str | None = None)
     if "train_acc" in arrays or "test_acc" in arrays:
         panels.append("acc")
 
-    fig = new_figure(4.6 * len(panels), 3.6)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    if len(panels) == 1:
+        fig = new_figure(4.6, 3.6)
+        axes = [fig.subplots()]
+    elif len(panels) == 2:
+        fig = new_figure(PAGE_WIDTH, 3.4)
+        axes = list(fig.subplots(1, 2))
+    else:
+        # Three panels in a row would leave each 2.5 inches: the per-iteration loss, the
+        # longest curve, gets the whole width; the two per-epoch panels share the row below.
+        fig = new_figure(PAGE_WIDTH, 5.8)
+        grid = fig.add_gridspec(2, 2)
+        axes = [fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]),
+                fig.add_subplot(grid[1, 1])]
     for ax, panel in zip(axes, panels, strict=True):
         if panel == "iter":
             _draw_iteration_loss(ax, arrays["iter_loss"], smooth)
@@ -164,7 +179,7 @@ def plot_learning_curves(history, smooth: float = 0.9, title: str | None = None)
         else:
             _draw_per_epoch(ax, arrays, "acc", "Accuracy per epoch", "accuracy")
     if title:
-        fig.suptitle(title)
+        set_suptitle(fig, title)
     return fig
 
 
@@ -195,6 +210,8 @@ def _draw_per_epoch(ax, arrays, kind: str, title: str, ylabel: str) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if max(len(arrays.get(f"{split}_{kind}", ())) for split in ("train", "test")) == 1:
+        ax.set_xticks([1])  # a single epoch: no integer ticks to choose, so no fine ones
     ax.grid(alpha=0.3)
     ax.legend()
 

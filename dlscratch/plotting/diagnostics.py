@@ -10,14 +10,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ._checks import as_labels, grid_shape
-from ._figure import new_figure
+from ._figure import MIN_FONT_SIZE, PAGE_WIDTH, fit_title, new_figure, set_suptitle
 
 WORST_COLOR = "#d62728"  # red frames around the most frequent mistakes
 
 
 def plot_activation_histograms(activations, bins: int = 30,
                                value_range: tuple[float, float] | None = None,
-                               ncols: int = 5, ylim: tuple[float, float] | None = None,
+                               ncols: int = 3, ylim: tuple[float, float] | None = None,
                                title: str | None = None) -> Figure:
     """One histogram per layer of the values its activations take.
 
@@ -37,7 +37,9 @@ def plot_activation_histograms(activations, bins: int = 30,
         Histogram range shared by all layers; default: the smallest and largest
         finite value over all layers. The textbook uses (0, 1) for sigmoid.
     ncols : int
-        Panels per row.
+        Panels per row (default 3: five layers make a row of three and a row of two). A
+        panel is 2.8 inches wide, or narrower when that is needed to keep the figure
+        within ``PAGE_WIDTH`` (7.5 inches): 2.5 inches for 3 columns.
     ylim : (float, float), optional
         Count axis limits, e.g. (0, 7000) to look past ReLU's tall bar at zero.
     title : str, optional
@@ -82,8 +84,11 @@ def plot_activation_histograms(activations, bins: int = 30,
             raise ValueError("value_range must be (low, high) with low < high, "
                              f"got {tuple(value_range)}")
 
-    nrows, ncols = grid_shape(len(named), ncols, 5)
-    fig = new_figure(2.8 * ncols, 2.6 * nrows + 0.3)
+    nrows, ncols = grid_shape(len(named), ncols, 3)
+    fig = new_figure(min(2.8, PAGE_WIDTH / ncols) * ncols, 2.4 * nrows + 0.4)
+    # Extra space between the columns keeps the last x tick label of one panel apart
+    # from the first of the next.
+    fig.get_layout_engine().set(wspace=0.06)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
     for ax in axes[len(named):]:
         ax.set_visible(False)
@@ -102,7 +107,7 @@ def plot_activation_histograms(activations, bins: int = 30,
             ax.set_ylim(*ylim)
         ax.grid(alpha=0.3)
     if title:
-        fig.suptitle(title)
+        set_suptitle(fig, title)
     return fig
 
 
@@ -199,12 +204,14 @@ def plot_confusion_matrix(t_true, t_pred=None, num_classes: int | None = None,
     num_classes : int, optional
         Passed to ``confusion_matrix``.
     class_names : sequence of str, optional
-        Tick labels; default "0", "1", ...
+        Tick labels; default "0", "1", ... With more than 30 classes only every
+        second (third, ...) class is labelled, so that the labels do not overlap.
     normalize : bool
         False: colour and numbers are counts. True: each row is divided by its total,
         so a cell shows the fraction of that true class predicted as each class.
     annotate : bool, optional
-        Write the value in each cell; default only when there are at most 20 classes.
+        Write the value in each cell (in 9-point text); default only when there are at
+        most 12 classes, so that the numbers fit their cells.
     highlight : int
         Frame the ``highlight`` most frequent mistakes (``most_confused_pairs``) in
         red; off-diagonal counts are small next to the diagonal, so their colour
@@ -215,6 +222,7 @@ def plot_confusion_matrix(t_true, t_pred=None, num_classes: int | None = None,
     Returns
     -------
     matplotlib.figure.Figure
+        A square heat map with a colour bar, at most ``PAGE_WIDTH`` (7.5 inches) wide.
     """
     if t_pred is None:
         cm = _check_matrix(t_true)
@@ -226,7 +234,7 @@ def plot_confusion_matrix(t_true, t_pred=None, num_classes: int | None = None,
     elif len(class_names) != n:
         raise ValueError(f"class_names has {len(class_names)} names for {n} classes")
     if annotate is None:
-        annotate = n <= 20
+        annotate = n <= 12
     worst = most_confused_pairs(cm, highlight)
 
     total = cm.sum()
@@ -237,7 +245,7 @@ def plot_confusion_matrix(t_true, t_pred=None, num_classes: int | None = None,
         values = np.divide(values, row_totals, out=np.zeros_like(values),
                            where=row_totals > 0)
 
-    side = max(4.5, 0.45 * n + 2.0)
+    side = min(PAGE_WIDTH - 1.0, max(4.5, 0.45 * n + 2.0))  # 1 inch for the colour bar
     fig = new_figure(side + 1.0, side + 0.3)
     ax = fig.subplots()
     norm = Normalize(0.0, 1.0 if normalize else max(values.max(), 1.0))
@@ -252,13 +260,15 @@ def plot_confusion_matrix(t_true, t_pred=None, num_classes: int | None = None,
                 text = f"{values[i, j]:.2f}" if normalize else f"{cm[i, j]:g}"
                 # White text on dark cells, black on light ones.
                 color = "white" if norm(values[i, j]) > 0.5 else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8 if n <= 12 else 6,
+            ax.text(j, i, text, ha="center", va="center", fontsize=MIN_FONT_SIZE,
                     color=color)
     for i, j, _ in worst:
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=WORST_COLOR,
                                linewidth=2))
-    ax.set_xticks(np.arange(n), labels=class_names, rotation=0 if n <= 12 else 90)
-    ax.set_yticks(np.arange(n), labels=class_names)
+    step = -(-n // 30)  # at most 30 labels per axis fit next to each other at 10 points
+    ticks, names = np.arange(0, n, step), list(class_names)[::step]
+    ax.set_xticks(ticks, labels=names, rotation=0 if n <= 12 else 90)
+    ax.set_yticks(ticks, labels=names)
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
     if title is None:
@@ -266,5 +276,5 @@ def plot_confusion_matrix(t_true, t_pred=None, num_classes: int | None = None,
         title = f"Confusion matrix ({total:g} examples, accuracy {accuracy:.2%})"
         if worst:
             title += f"\nred frames: the {len(worst)} most frequent mistakes"
-    ax.set_title(title)
+    ax.set_title(fit_title(title, fig.get_figwidth() - 0.3))
     return fig

@@ -6,9 +6,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._checks import as_labels, as_square_images, grid_shape
-from ._figure import new_figure
+from ._figure import MIN_FONT_SIZE, PAGE_WIDTH, new_figure, set_suptitle
 
 WRONG_COLOR = "#d62728"  # red: predictions that disagree with the true label
+CAPTION_LINE = 0.17  # height in inches of one line of a 9-point tile caption
 
 
 def _tile_axes(fig: Figure, n: int, ncols: int):
@@ -46,6 +47,8 @@ def plot_image_grid(images, labels=None, predictions=None, ncols: int = 10,
     """Show images in a grid, captioned with their labels and predictions.
 
     Wrongly predicted images get a red caption and a red frame, so mistakes stand out.
+    With both labels and predictions a caption has two lines, "true 7" over "pred 2",
+    so that it fits above a narrow tile.
 
     Parameters
     ----------
@@ -57,7 +60,8 @@ def plot_image_grid(images, labels=None, predictions=None, ncols: int = 10,
     predictions : (N,) int array or (N, C) scores / probabilities, optional
         Predicted class of each image (argmax is taken for (N, C)).
     ncols : int
-        Images per row.
+        Images per row. A tile is 1.1 inches wide, or narrower when that is needed to
+        keep the figure within ``PAGE_WIDTH`` (7.5 inches): 0.75 inches for 10 columns.
     title : str, optional
         Figure title; when both labels and predictions are given the number of
         mistakes is appended.
@@ -79,14 +83,16 @@ def plot_image_grid(images, labels=None, predictions=None, ncols: int = 10,
     n, note = _limit(n_total, max_images, "images")
     nrows, ncols = grid_shape(n, ncols, 10)
 
-    fig = new_figure(1.1 * ncols, 1.25 * nrows + 0.5)
+    cell = min(1.1, PAGE_WIDTH / ncols)
+    caption_lines = 2 if t is not None and y is not None else 1
+    fig = new_figure(cell * ncols, (cell + CAPTION_LINE * caption_lines) * nrows + 0.5)
     axes = _tile_axes(fig, n, ncols)
     finite = x[:n][np.isfinite(x[:n])]
     vmin, vmax = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
     for i, ax in enumerate(axes):
         ax.imshow(x[i], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         wrong = t is not None and y is not None and t[i] != y[i]
-        ax.set_title(_caption(t, y, i), fontsize=9,
+        ax.set_title(_caption(t, y, i), fontsize=MIN_FONT_SIZE,
                      color=WRONG_COLOR if wrong else "black",
                      fontweight="bold" if wrong else "normal")
         for spine in ax.spines.values():
@@ -100,7 +106,7 @@ def plot_image_grid(images, labels=None, predictions=None, ncols: int = 10,
         heading = f"{heading}: " if heading else ""
         heading += f"{n_wrong} of {n} predictions wrong" + (" (red)" if n_wrong else "")
     if heading or note:
-        fig.suptitle(_heading(heading, note))
+        set_suptitle(fig, _heading(heading, note))
     return fig
 
 
@@ -115,7 +121,7 @@ def _optional_labels(t, name: str, n: int):
 
 def _caption(t, y, i: int) -> str:
     if t is not None and y is not None:
-        return f"true {t[i]}, pred {y[i]}"
+        return f"true {t[i]}\npred {y[i]}"
     if t is not None:
         return f"label {t[i]}"
     if y is not None:
@@ -137,7 +143,7 @@ def _draw_tiles(fig: Figure, tiles: np.ndarray, ncols: int, cmap: str, symmetric
         # positive and negative weights read as two colours of equal strength.
         vmin, vmax = (-bound, bound) if symmetric else (lo, hi)
         image = ax.imshow(tile, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-        ax.set_title(caption, fontsize=8)
+        ax.set_title(caption, fontsize=MIN_FONT_SIZE)
     return image, axes
 
 
@@ -151,7 +157,8 @@ def plot_filters(W, ncols: int = 8, channel: int = 0, title: str | None = None,
     W : (FN, C, FH, FW) float array
         Filter weights, e.g. ``network.params["W1"]`` of a ``SimpleConvNet``.
     ncols : int
-        Filters per row.
+        Filters per row. A tile is 0.9 inches wide, or narrower when that is needed to
+        keep the figure within ``PAGE_WIDTH`` (7.5 inches).
     channel : int
         Which input channel to draw when ``C > 1``.
     title : str, optional
@@ -179,14 +186,16 @@ def plot_filters(W, ncols: int = 8, channel: int = 0, title: str | None = None,
     nrows, ncols = grid_shape(n, ncols, 8)
     tiles = W[:n, channel].astype(np.float64)
 
-    fig = new_figure(0.9 * ncols + (1.0 if shared_scale else 0.4), 0.95 * nrows + 0.6)
+    margin = 1.0 if shared_scale else 0.4  # room for the colour bar, or the side margins
+    cell = min(0.9, (PAGE_WIDTH - margin) / ncols)
+    fig = new_figure(cell * ncols + margin, (cell + CAPTION_LINE) * nrows + 0.5)
     image, axes = _draw_tiles(fig, tiles, ncols, cmap, symmetric=False,
                               shared_scale=shared_scale, captions=[f"#{i}" for i in range(n)])
     if shared_scale:
         fig.colorbar(image, ax=list(axes), shrink=min(1.0, 0.4 + 0.15 * nrows), label="weight")
     channel_note = f", input channel {channel}" if n_channels > 1 else ""
     heading = title or f"{n_filters} filters of size {W.shape[2]}x{W.shape[3]}{channel_note}"
-    fig.suptitle(_heading(heading, note))
+    set_suptitle(fig, _heading(heading, note))
     return fig
 
 
@@ -205,7 +214,8 @@ def plot_weights(W, image_shape: tuple[int, int] | None = None, ncols: int = 10,
     image_shape : (int, int), optional
         Shape of one input image; default: square, e.g. (28, 28) for D = 784.
     ncols : int
-        Units per row.
+        Units per row. A tile is 0.95 inches wide, or narrower when that is needed to
+        keep the figure within ``PAGE_WIDTH`` (7.5 inches): 0.65 inches for 10 columns.
     title : str, optional
         Figure title (default names the shape).
     max_units : int
@@ -235,7 +245,10 @@ def plot_weights(W, image_shape: tuple[int, int] | None = None, ncols: int = 10,
     n, note = _limit(n_units, max_units, "units")
     nrows, ncols = grid_shape(n, ncols, 10)
 
-    fig = new_figure(0.95 * ncols + (1.0 if shared_scale else 0.3), 1.05 * nrows + 0.6)
+    margin = 1.0 if shared_scale else 0.3  # room for the colour bar, or the side margins
+    cell = min(0.95, (PAGE_WIDTH - margin) / ncols)
+    fig = new_figure(cell * ncols + margin,
+                     (cell + CAPTION_LINE) * nrows + (0.5 if shared_scale else 0.7))
     image, axes = _draw_tiles(fig, tiles[:n], ncols, cmap, symmetric=True,
                               shared_scale=shared_scale, captions=[f"unit {j}" for j in range(n)])
     if shared_scale:
@@ -245,5 +258,5 @@ def plot_weights(W, image_shape: tuple[int, int] | None = None, ncols: int = 10,
     if not shared_scale:
         colours = "red > 0 > blue, " if cmap == "RdBu_r" else ""
         heading += f"\n{colours}each unit on its own colour scale centred on 0"
-    fig.suptitle(heading)
+    set_suptitle(fig, heading)
     return fig

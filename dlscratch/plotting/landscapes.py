@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ._checks import grid_shape
-from ._figure import new_figure
+from ._figure import MIN_FONT_SIZE, PAGE_WIDTH, new_figure, set_suptitle
 
 
 def _grid_values(f: Callable, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -66,14 +66,16 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, overlay: bool = False,
     paths : mapping of str to (K, 2) float array
         Optimizer name -> visited points (x, y), starting point first.
     overlay : bool
-        False (default, textbook style): one panel per optimizer, side by side.
+        False (default, textbook style): one panel per optimizer, ``ncols`` per row.
         True: all paths in one panel with a legend.
     xlim, ylim : (float, float), optional
         Plot range; default: the paths' extent with a margin.
     minimum : (float, float) or None
         Where to mark the minimum with a "+"; None marks nothing.
     ncols : int
-        Panels per row when ``overlay`` is False.
+        Panels per row when ``overlay`` is False. A panel is 4.6 inches wide, or
+        narrower when that is needed to keep the figure within ``PAGE_WIDTH``
+        (7.5 inches): 3.75 inches for 2 columns, 2.5 inches for 3.
     levels : int
         Number of contour lines.
     title : str, optional
@@ -114,7 +116,8 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, overlay: bool = False,
         groups = [list(checked.items())]
     else:
         nrows, ncols = grid_shape(len(checked), ncols, 2)
-        fig = new_figure(4.6 * ncols, 3.8 * nrows)
+        width = min(4.6, PAGE_WIDTH / ncols)
+        fig = new_figure(width * ncols, max(2.5, 0.8 * width) * nrows + 0.3)
         all_axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax in all_axes[len(checked):]:
             ax.set_visible(False)
@@ -138,14 +141,21 @@ def plot_optimizer_paths(f: Callable, paths: Mapping, overlay: bool = False,
         ax.set_ylabel("y")
         if overlay:
             ax.set_title("Optimizer paths (square: start)")
-            ax.legend(loc="best", fontsize=9)
+            ax.legend(loc="best", fontsize=MIN_FONT_SIZE)
         else:
-            ax.set_title(f"{group[0][0]} ({len(group[0][1]) - 1} steps)")
+            # 10 points, not the 12 of an axes title: three panels share a 7.5-inch row.
+            ax.set_title(f"{group[0][0]} ({len(group[0][1]) - 1} steps)", fontsize="medium")
     if not overlay:
-        # The panels share one meaning of the markers; one key explains them all.
-        axes[0].legend(loc="best", fontsize=8)
+        # The panels share one meaning of the markers; one key below them explains them
+        # all, without covering any panel's path.
+        handles, labels = axes[0].get_legend_handles_labels()
+        try:
+            fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
+                       fontsize=MIN_FONT_SIZE)
+        except ValueError:  # matplotlib < 3.7 cannot place a legend outside the panels
+            axes[0].legend(loc="best", fontsize=MIN_FONT_SIZE)
     if title:
-        fig.suptitle(title)
+        set_suptitle(fig, title)
     return fig
 
 

@@ -1,0 +1,244 @@
+"""Run chapters in full, as notebooks, and store their outputs for the documentation.
+
+    python scripts/store_chapter_runs.py            # every chapter (about 5 minutes)
+    python scripts/store_chapter_runs.py ch05 ch06  # only these
+
+Each chapter script is converted to a notebook (:func:`dlscratch.notebooks.script_to_notebook`)
+and executed by a Jupyter kernel with nbclient in full mode, in a temporary working
+folder. What it printed and the figures it saved go to ``docs/_static/full-runs/chapters/``:
+
+- ``chNN.json``: the outputs of every code cell, the time the run took (and the time of
+  a quick run, measured right after it), the machine and
+  the versions it ran with, and the digests that say which code made them (of the
+  chapter's code cells and of every dlscratch module the kernel imported);
+- ``chNN_<name>.png``: every figure the chapter saved with ``ch.save``.
+
+The documentation renders these outputs under today's prose; the docs build and
+``tests/test_chapter_runs.py`` fail when the code they came from has changed since
+(:func:`dlscratch.notebooks.stale_reasons`), so after changing a chapter's code or the
+package code it uses, run this script again and commit what it writes.
+Needs the test or docs extra (nbclient and ipykernel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+import nbclient
+import nbformat
+
+import dlscratch
+from dlscratch.atomic import atomic_write_bytes
+from dlscratch.notebooks import (
+    chapter_code_digest,
+    chapter_scripts,
+    code_digest,
+    script_to_notebook,
+)
+
+ROOT = Path(dlscratch.__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "_static" / "full-runs" / "chapters"
+PRETRAINED = ROOT / "dlscratch" / "pretrained"
+
+# Asks the kernel, after the chapter, which dlscratch modules it imported.
+MODULES_CELL = """\
+import json as _json, sys as _sys
+print(_json.dumps(sorted(m.__file__ for n, m in list(_sys.modules.items())
+                         if n.split(".")[0] == "dlscratch" and getattr(m, "__file__", None))))"""
+
+
+def machine() -> str:
+    """A line naming this machine's processor, cores and operating system."""
+    model = platform.processor() or platform.machine()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        model = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE).group(1).strip()
+    except (OSError, AttributeError):
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
+
+
+def versions() -> dict:
+    names = ["numpy", "scipy", "matplotlib"]
+    found = {"python": platform.python_version(), "dlscratch": dlscratch.__version__}
+    found.update({name: metadata.version(name) for name in names})
+    return found
+
+
+def collapse_carriage_returns(text: str) -> str:
+    """What a terminal shows of ``text``: each line as its last ``\\r``-separated part.
+
+    A progress bar redraws itself with ``\\r``; stored as it was sent, it would show as a
+    stack of partial bars on the page.
+    """
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+PROGRESS_BAR = re.compile(r"\d+%\|")
+
+
+def stored_outputs(cell, figures: Path, chapter: str) -> list[dict]:
+    """The outputs of one executed code cell, ready to store: streams cleaned up, figures
+    replaced by references to the PNG files that ``ch.save`` wrote.
+
+    The Trainer's text progress bar reaches a notebook as one fragment per redraw,
+    between the epoch lines; only its last state is kept, as a terminal would show it.
+    """
+    outputs = []
+    bars = [i for i, out in enumerate(cell.outputs)
+            if out.output_type == "stream" and out.name == "stderr"
+            and PROGRESS_BAR.search(out.text)]
+    superseded = set(bars[:-1])
+    for i, output in enumerate(cell.outputs):
+        if i in superseded:
+            continue
+        if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
+            continue  # tqdm's widget bar, where ipywidgets is installed: nothing to show
+        if output.output_type == "stream":
+            text = collapse_carriage_returns(output.text)
+            if outputs and outputs[-1].get("name") == output.name:
+                outputs[-1]["text"] = collapse_carriage_returns(outputs[-1]["text"] + output.text)
+            else:
+                outputs.append({"output_type": "stream", "name": output.name, "text": text})
+        elif output.output_type in ("display_data", "execute_result"):
+            figure = output.get("metadata", {}).get("dlscratch")
+            if figure is None:
+                if "image/png" in output.data:
+                    raise SystemExit(f"{chapter}: a cell shows a figure that ch.save did not "
+                                     f"write:\n{cell.source}")
+                outputs.append({"output_type": "display_data",
+                                "data": {"text/plain": output.data.get("text/plain", "")}})
+                continue
+            png = base64.b64decode(output.data["image/png"])
+            if (figures / figure["figure"]).read_bytes() != png:
+                raise SystemExit(f"{chapter}: the image shown is not {figure['figure']}")
+            if not figure["caption"]:
+                raise SystemExit(f"{chapter}: ch.save(fig, {figure['figure']!r}) has no caption")
+            outputs.append({"output_type": "figure", **figure})
+        elif output.output_type == "error":
+            raise SystemExit(f"{chapter} failed: {output.ename}: {output.evalue}")
+    return tidy_streams(outputs)
+
+
+def tidy_streams(outputs: list[dict]) -> list[dict]:
+    """Drop streams that print nothing visible (a progress bar clearing its line) and join
+    what remains of consecutive pieces of the same stream."""
+    tidy: list[dict] = []
+    for output in outputs:
+        if output["output_type"] == "stream":
+            if not output["text"].strip():
+                continue
+            if tidy and tidy[-1]["output_type"] == "stream" and tidy[-1]["name"] == output["name"]:
+                tidy[-1] = {**tidy[-1], "text": tidy[-1]["text"] + output["text"]}
+                continue
+        tidy.append(output)
+    return tidy
+
+
+def quick_seconds(text: str) -> float:
+    """How long the chapter takes as a notebook in quick mode (for the teachers' page)."""
+    notebook = nbformat.from_dict(script_to_notebook(text))
+    with tempfile.TemporaryDirectory(prefix="dlscratch-quick-") as work:
+        env_before = dict(os.environ)
+        os.environ.update({"DLSCRATCH_QUICK": "1", "DLSCRATCH_FIGURES": "figures",
+                           "PYTHONWARNINGS": "ignore:IProgress not found"})
+        try:
+            client = nbclient.NotebookClient(
+                notebook, timeout=600, kernel_name="python3",
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                resources={"metadata": {"path": work}})
+            start = time.perf_counter()
+            client.execute()
+            return time.perf_counter() - start
+        finally:
+            os.environ.clear()
+            os.environ.update(env_before)
+
+
+def run_chapter(name: str, text: str) -> dict:
+    """Execute one chapter in full mode; return its stored run and copy its figures."""
+    chapter = name[:4]
+    notebook = nbformat.from_dict(script_to_notebook(text))
+    notebook.cells.append(nbformat.v4.new_code_cell(MODULES_CELL))
+    with tempfile.TemporaryDirectory(prefix=f"dlscratch-{chapter}-") as work:
+        env_before = dict(os.environ)
+        os.environ.update({"DLSCRATCH_QUICK": "0", "DLSCRATCH_FIGURES": "figures",
+                           "PYTHONWARNINGS": "ignore:IProgress not found"})
+        os.environ.pop("MPLBACKEND", None)
+        try:
+            # log_level: the kernel's warning that its local TCP link is unencrypted
+            client = nbclient.NotebookClient(
+                notebook, timeout=3600, kernel_name="python3",
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                resources={"metadata": {"path": work}})
+            start = time.perf_counter()
+            client.execute()
+            seconds = time.perf_counter() - start
+        finally:
+            os.environ.clear()
+            os.environ.update(env_before)
+        modules_cell = notebook.cells.pop()
+        module_files = json.loads(modules_cell.outputs[0].text)
+        figures = Path(work) / "figures"
+        cells = [stored_outputs(cell, figures, chapter)
+                 for cell in notebook.cells if cell.cell_type == "code"]
+        if not any("mode='full'" in out.get("text", "") for outs in cells for out in outs):
+            raise SystemExit(f"{chapter}: the run does not say it ran in full mode")
+        for old in OUT.glob(f"{chapter}_*.png"):
+            old.unlink()
+        for png in sorted(figures.glob("*.png")):
+            atomic_write_bytes(OUT / png.name, png.read_bytes())
+    modules = {}
+    for file in module_files:
+        path = Path(file).resolve()
+        if ROOT not in path.parents:
+            raise SystemExit(f"{chapter}: the kernel imported dlscratch from {path}, "
+                             f"not from {ROOT}; install this clone with pip install -e .")
+        relative = path.relative_to(ROOT).as_posix()
+        modules[relative] = code_digest(path.read_text(encoding="utf-8"))
+    data = {path.relative_to(ROOT).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(PRETRAINED.glob("*.npz"))}
+    return {"chapter": chapter, "script": name, "mode": "full", "made": date.today().isoformat(),
+            "seconds": round(seconds, 1), "quick_seconds": round(quick_seconds(text), 1),
+            "machine": machine(), "versions": versions(),
+            "code_digest": chapter_code_digest(text), "modules": modules, "data": data,
+            "cells": cells}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("chapters", nargs="*", metavar="chNN",
+                        help="chapters to run (default: all)")
+    args = parser.parse_args(argv)
+    scripts = chapter_scripts()
+    known = {name[:4] for name, _ in scripts}
+    unknown = sorted(set(args.chapters) - known)
+    if unknown:
+        parser.error(f"no chapter {', '.join(unknown)}; "
+                     f"the chapters are {', '.join(sorted(known))}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, text in scripts:
+        if args.chapters and name[:4] not in args.chapters:
+            continue
+        print(f"{name}: running in full ...", flush=True)
+        run = run_chapter(name, text)
+        data = json.dumps(run, indent=1, ensure_ascii=False) + "\n"
+        atomic_write_bytes(OUT / f"{run['chapter']}.json", data.encode("utf-8"))
+        print(f"{name}: {run['seconds']:.0f} s, stored in {OUT.relative_to(ROOT)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
