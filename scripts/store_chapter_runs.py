@@ -147,24 +147,33 @@ def tidy_streams(outputs: list[dict]) -> list[dict]:
     return tidy
 
 
+def execute(notebook, work: str, *, quick: bool, timeout: int) -> float:
+    """Run ``notebook`` in a Jupyter kernel in folder ``work``, in quick or full mode
+    (figures into ``work/figures``); return the seconds it took. Raises nbclient's
+    CellExecutionError if a cell fails."""
+    env_before = dict(os.environ)
+    os.environ.update({"DLSCRATCH_QUICK": "1" if quick else "0", "DLSCRATCH_FIGURES": "figures",
+                       "PYTHONWARNINGS": "ignore:IProgress not found"})
+    os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend, as in Jupyter
+    try:
+        # log_level: the kernel's warning that its local TCP link is unencrypted
+        client = nbclient.NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3",
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            resources={"metadata": {"path": work}})
+        start = time.perf_counter()
+        client.execute()
+        return time.perf_counter() - start
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+
+
 def quick_seconds(text: str) -> float:
     """How long the chapter takes as a notebook in quick mode (for the teachers' page)."""
     notebook = nbformat.from_dict(script_to_notebook(text))
     with tempfile.TemporaryDirectory(prefix="dlscratch-quick-") as work:
-        env_before = dict(os.environ)
-        os.environ.update({"DLSCRATCH_QUICK": "1", "DLSCRATCH_FIGURES": "figures",
-                           "PYTHONWARNINGS": "ignore:IProgress not found"})
-        try:
-            client = nbclient.NotebookClient(
-                notebook, timeout=600, kernel_name="python3",
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                resources={"metadata": {"path": work}})
-            start = time.perf_counter()
-            client.execute()
-            return time.perf_counter() - start
-        finally:
-            os.environ.clear()
-            os.environ.update(env_before)
+        return execute(notebook, work, quick=True, timeout=600)
 
 
 def run_chapter(name: str, text: str) -> dict:
@@ -173,22 +182,7 @@ def run_chapter(name: str, text: str) -> dict:
     notebook = nbformat.from_dict(script_to_notebook(text))
     notebook.cells.append(nbformat.v4.new_code_cell(MODULES_CELL))
     with tempfile.TemporaryDirectory(prefix=f"dlscratch-{chapter}-") as work:
-        env_before = dict(os.environ)
-        os.environ.update({"DLSCRATCH_QUICK": "0", "DLSCRATCH_FIGURES": "figures",
-                           "PYTHONWARNINGS": "ignore:IProgress not found"})
-        os.environ.pop("MPLBACKEND", None)
-        try:
-            # log_level: the kernel's warning that its local TCP link is unencrypted
-            client = nbclient.NotebookClient(
-                notebook, timeout=3600, kernel_name="python3",
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                resources={"metadata": {"path": work}})
-            start = time.perf_counter()
-            client.execute()
-            seconds = time.perf_counter() - start
-        finally:
-            os.environ.clear()
-            os.environ.update(env_before)
+        seconds = execute(notebook, work, quick=False, timeout=3600)
         modules_cell = notebook.cells.pop()
         module_files = json.loads(modules_cell.outputs[0].text)
         figures = Path(work) / "figures"
