@@ -4,8 +4,10 @@
 # fails the build (-W), after the whole build has run (--keep-going), so one
 # run reports every problem.
 #
-# Both builders share one doctree folder, so the chapter scripts (executed by
-# MyST-NB while the sources are read) run once, not twice. See docs/README.md.
+# Both builders share one doctree folder, so the executed pages (the experiment
+# pages and the landing page, run by MyST-NB while the sources are read) run once,
+# not twice. The chapter pages show stored full runs and run nothing; the build stops
+# if one of them is stale. See docs/README.md.
 #
 # Usage: bash .ci/docs.sh            (from anywhere; .venv must exist, as made
 #                                     by README.md's commands)
@@ -33,7 +35,7 @@ echo "== docs: doctest (every code example on every page and in every docstring)
 step=$SECONDS
 "$venv/bin/python" -m sphinx -b doctest "${sphinx_opts[@]}" docs docs/_build/doctest || status=1
 grep -A4 "^Doctest summary" docs/_build/doctest/output.txt || true
-echo "== docs: doctest builder (sources read and chapters run) took $((SECONDS - step)) s"
+echo "== docs: doctest builder (sources read, executed pages run) took $((SECONDS - step)) s"
 
 echo "== docs: html"
 step=$SECONDS

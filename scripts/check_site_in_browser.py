@@ -7,9 +7,10 @@ chromium``; found at /usr/bin/chromium, or set ``CHROMIUM``). For every page and
 checks what a reader would notice:
 
 - the page does not scroll sideways (only code blocks and chapter figures may);
-- every image loaded and has alt text; every chapter figure has a caption, links to its
-  full-size PNG, and is shown large enough that its 9-point text reads as at least 9 points
-  (the figure's width in CSS px over its width in inches times 96);
+- every image loaded and has alt text; every stored figure (class dls-figure: the
+  chapters' and the experiments' full runs) has a caption, links to its full-size PNG,
+  and is shown large enough that its 9-point text reads as at least 9 points (the
+  figure's width in CSS px over its width in inches times 96);
 - every code block that is wider than the column scrolls (``overflow-x: auto``), none clips;
 - no chapter page mentions quick mode or shows a path of the machine that built it;
 - every link inside the site points to a file that exists.
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     for width, worst in smallest.items():
         if worst:
-            print(f"at {width} px the smallest chapter figure is {worst[2]} on {worst[1]}, "
+            print(f"at {width} px the smallest figure is {worst[2]} on {worst[1]}, "
                   f"shown at {worst[0]:.2f} of its natural size "
                   f"(9-pt text reads as {9 * worst[0]:.1f} pt)")
     print(", ".join(f"{v} {k}" for k, v in stats.items()) + f"; {len(set(problems))} problems")
