@@ -30,7 +30,7 @@
 # at random on validation data.
 #
 # **You need:** chapter 5 (backpropagation, the `Trainer`); the full run trains
-# about 140 small networks and takes a couple of minutes.
+# about 140 small networks, in a minute or two.
 
 # %%
 import warnings
@@ -214,8 +214,9 @@ for label, std, activation, figure_name in settings:
     fig = plot_activation_histograms(acts, value_range=(0, 1.5) if relu else (0, 1),
                                      ylim=(0, 7_000) if relu else None,
                                      title=f"Activations of 5 layers: {label} initial weights")
-    ch.save(fig, figure_name, caption=f"Histograms of the activations of five sigmoid or ReLU "
-            f"layers for 1,000 random inputs, with {label} initial weights.")
+    rule, _, activation_name = label.partition(", ")
+    ch.save(fig, figure_name, caption=f"Histograms of the activations of five {activation_name} "
+            f"layers for 1,000 random inputs, with initial weights {rule}.")
 
 # %% [markdown]
 # ## Batch normalisation

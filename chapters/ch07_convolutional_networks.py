@@ -166,7 +166,7 @@ initial_filters = network.params["W1"].copy()
 #
 # The full run prints test accuracies of 0.952, 0.972 and 0.980 after epochs
 # 1 to 3 (on 1,000 test images) and **0.9827** on all 10,000 test images at
-# the end, after 33 s of training steps for 1,800 iterations. The shipped
+# the end, after 30 s of training steps for 1,800 iterations. The shipped
 # parameters, trained for 20 epochs, reach 0.9881. For comparison, chapter 5's
 # fully connected `TwoLayerNet` reached 0.9698 after 17 epochs.
 #
@@ -178,9 +178,10 @@ initial_filters = network.params["W1"].copy()
 # --workers 2`) trains faster: the gradient of a batch of 100 is the mean of
 # the gradients of its two halves, so each core computes one half
 # (`dlscratch.parallel.DataParallel`). The numbers then differ from the run
-# above only by rounding. A `Trainer` epoch of this network took 7.2 s with
-# two workers; `python benchmarks/conv_speed.py --torch-python ...` timed the
-# same steps in PyTorch at 7.7 to 10.3 s per epoch on the same machine.
+# above only by rounding. `python benchmarks/conv_speed.py --torch-python ...`
+# measured a `Trainer` epoch of this network at 7.2 s with two workers, and the
+# same steps in PyTorch at 7.7 to 10.3 s per epoch, on a 2-core machine (the run
+# on this page trained with one worker).
 
 # %%
 train_size, epochs = len(x_train), 3
@@ -208,8 +209,9 @@ print(f"the shipped parameters (20 epochs): test accuracy {shipped_acc:.4f}")
 # %% tags=["hide-input"]
 fig = plot_learning_curves(trainer.history,
                            title="SimpleConvNet on MNIST, Adam lr 0.001, batches of 100")
-ch.save(fig, "learning_curves", caption="Training loss per iteration and train and test "
-        "accuracy (on 1,000 images each) per epoch of SimpleConvNet trained with Adam.")
+ch.save(fig, "learning_curves", caption="Training loss per iteration (top), and train and "
+        "test loss and accuracy per epoch on 1,000 images each (below), of SimpleConvNet "
+        "trained with Adam.")
 
 # %% [markdown]
 # ## What the first layer learned

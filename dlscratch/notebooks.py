@@ -27,7 +27,8 @@ from pathlib import Path
 
 from dlscratch.atomic import atomic_write_bytes
 
-__all__ = ["chapter_scripts", "script_to_notebook", "write_chapters"]
+__all__ = ["chapter_scripts", "script_to_notebook", "write_chapters", "code_digest",
+           "code_cells", "chapter_code_digest", "stale_reasons"]
 
 _CHAPTER_FILE = re.compile(r"ch\d\d_\w+\.py")
 # "# %%", then an optional "[markdown]", then optional metadata such as tags=["hide-input"]
@@ -80,7 +81,11 @@ def _parse_marker(rest: str, line_number: int) -> tuple[str, dict]:
         if match is None:
             raise ValueError(f"line {line_number}: cannot read the cell metadata {rest.strip()!r}; "
                              'expected key=value pairs such as tags=["hide-input"]')
-        metadata[match["key"]] = json.loads(match["value"])
+        try:
+            metadata[match["key"]] = json.loads(match["value"])
+        except json.JSONDecodeError:
+            raise ValueError(f"line {line_number}: the value of {match['key']} must be JSON, "
+                             f'e.g. tags=["hide-input"], got {match["value"]}') from None
         rest = rest[match.end():]
     return kind, metadata
 
@@ -174,7 +179,17 @@ def write_chapters(directory: str | os.PathLike, *, overwrite: bool = False) -> 
     Returns
     -------
     list of pathlib.Path
-        The files written, notebooks and scripts, in chapter order.
+        The files written, notebooks and scripts, in chapter order; a file that already
+        held the chapter is not written and not listed.
+
+    Raises
+    ------
+    TypeError
+        If ``directory`` is not a path or ``overwrite`` not a bool.
+    NotADirectoryError
+        If ``directory`` exists and is a file.
+    FileExistsError
+        If files hold other contents and ``overwrite`` is False (nothing is written).
     """
     if not isinstance(directory, (str, os.PathLike)):
         raise TypeError(f"directory must be a path, got {type(directory).__name__}")
@@ -195,10 +210,12 @@ def write_chapters(directory: str | os.PathLike, *, overwrite: bool = False) -> 
         raise FileExistsError(f"{folder} already has other versions of {names}; "
                               "keep them, or overwrite them with --force")
     folder.mkdir(parents=True, exist_ok=True)
+    written = []
     for path, data in files.items():
         if not (path.exists() and path.read_bytes() == data):
             atomic_write_bytes(path, data)
-    return sorted(files, key=lambda path: (path.stem, path.suffix != ".ipynb"))
+            written.append(path)
+    return sorted(written, key=lambda path: (path.stem, path.suffix != ".ipynb"))
 
 
 # ---------------------------------------------------------------- stored full runs
@@ -215,6 +232,13 @@ def code_digest(source: str) -> str:
     Two versions of a file that differ only in what a reader is told (comments,
     docstrings, blank lines, trailing spaces) have the same digest; any change to
     what runs gives another. The digest is the same on every Python version.
+
+    Raises
+    ------
+    TypeError
+        If ``source`` is not a str.
+    SyntaxError
+        If ``source`` is not valid Python.
     """
     import ast
     import hashlib
@@ -232,7 +256,9 @@ def code_digest(source: str) -> str:
                 and isinstance(body[0].value, ast.Constant)
                 and isinstance(body[0].value.value, str)):
             doc = body[0]
-            removed.append(((doc.lineno, doc.col_offset), (doc.end_lineno, doc.end_col_offset)))
+            start = _char_column(lines[doc.lineno - 1], doc.col_offset)
+            end = _char_column(lines[doc.end_lineno - 1], doc.end_col_offset)
+            removed.append(((doc.lineno, start), (doc.end_lineno, end)))
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type == tokenize.COMMENT:
             removed.append((token.start, token.end))
@@ -244,14 +270,38 @@ def code_digest(source: str) -> str:
     return hashlib.sha256("\n".join(kept).encode("utf-8")).hexdigest()
 
 
+def _char_column(line: str, byte_column: int) -> int:
+    """``ast`` gives columns in UTF-8 bytes; the position in ``line`` as a str."""
+    return len(line.encode("utf-8")[:byte_column].decode("utf-8"))
+
+
 def code_cells(script_text: str) -> list[str]:
-    """The sources of the code cells of a chapter script, in order."""
+    """The sources of the code cells of a chapter script, in order.
+
+    Parameters
+    ----------
+    script_text : str, a percent-format script (see :func:`script_to_notebook`)
+
+    Returns
+    -------
+    list of str, one per ``# %%`` code cell
+    """
     notebook = script_to_notebook(script_text)
     return [cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "code"]
 
 
 def chapter_code_digest(script_text: str) -> str:
-    """One digest of all code cells of a chapter (see :func:`code_digest`)."""
+    """One digest of all code cells of a chapter (see :func:`code_digest`).
+
+    Parameters
+    ----------
+    script_text : str, a percent-format chapter script
+
+    Returns
+    -------
+    str, 64 hexadecimal digits; the same for two versions of the script whose code
+    cells differ only in comments, docstrings and blank lines (prose cells never count)
+    """
     import hashlib
 
     digests = [code_digest(source) for source in code_cells(script_text)]

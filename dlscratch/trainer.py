@@ -314,13 +314,15 @@ class Trainer:
         keep_freed_memory()  # the steps reuse memory instead of faulting in new pages
         for cb in self.callbacks:
             cb.on_train_begin(self)
-        bar = progress_bar_class()(
+        bar_class = progress_bar_class()
+        bar = bar_class(
             total=self.max_iter,
             initial=self.current_iter,
             unit="it",
             disable=not self.verbose,
-            # A terminal gets a lively bar; a log file gets a line every 30 s at most.
-            mininterval=0.5 if sys.stderr.isatty() else 30.0,
+            # A terminal or a notebook's widget gets a lively bar; a log file gets a line
+            # every 30 s at most.
+            mininterval=0.5 if bar_class is not tqdm or sys.stderr.isatty() else 30.0,
             dynamic_ncols=True,
             leave=True,
         )

@@ -56,7 +56,7 @@ release = dlscratch.__version__
 version = release
 
 extensions = [
-    "myst_nb",  # Markdown pages (it includes myst_parser) and executed chapter notebooks
+    "myst_nb",  # Markdown pages (it includes myst_parser), executed pages, chapter notebooks
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
@@ -81,12 +81,14 @@ nitpicky = False  # type names in numpydoc "Parameters" sections are prose, not 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
-# Every chapter cell is executed on every build; a cell that raises fails the build.
+# The executed pages (the landing page and the experiment pages; the chapter pages set
+# execution_mode "off" and show stored runs) run on every build; a cell that raises
+# fails the build.
 nb_execution_mode = "force"
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_timeout = 600  # seconds per cell
-nb_execution_in_temp = True  # files a chapter writes go to a temporary folder
+nb_execution_in_temp = True  # files an executed page writes go to a temporary folder
 nb_merge_streams = True
 # The chapter pages show each figure of a stored run as a MyST figure directive in a
 # text/markdown output (see figure_output); render such outputs as MyST.
@@ -95,8 +97,6 @@ nb_render_markdown_format = "myst"
 # Environment of the kernel that runs the executed pages (the experiment pages and the
 # landing page): no MPLBACKEND, so that ipykernel selects Matplotlib's inline backend.
 os.environ.pop("MPLBACKEND", None)  # CI exports MPLBACKEND=Agg, which would hide the figures
-# tqdm.auto warns on import in a kernel without ipywidgets; that line is not the chapter's output.
-os.environ["PYTHONWARNINGS"] = "ignore:IProgress not found"
 
 
 def write_kernel_profile() -> None:
@@ -433,7 +433,8 @@ changed since.
 
 Download the chapter as a notebook, {notebook}, or as the script it is made
 from, {script}; `dlscratch chapters DIR` writes all of them into `DIR`.
-Run the script with `python {script_name}` (about {duration}), or add `--quick`
+Run the script with `python {script_name}` in the folder that holds it
+(`chapters/` in a clone): about {duration} for the full run, or add `--quick`
 for a run of seconds with smaller numbers.
 ```
 """
@@ -533,7 +534,7 @@ def chapter_notebook(script: Path) -> nbformat.NotebookNode:
         python=stored["versions"]["python"], numpy=stored["versions"]["numpy"],
         notebook=f"{{download}}`{notebook_name} <../downloads/{notebook_name}>`",
         script=f"{{download}}`{script.name} <../downloads/{script.name}>`",
-        script_name=f"chapters/{script.name}")
+        script_name=script.name)
     position = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
     notebook.cells.insert(position, nbformat.v4.new_markdown_cell(note))
     # The outputs are stored ones: MyST-NB shows them and runs nothing.
@@ -575,7 +576,10 @@ def write_chapter_times() -> None:
         if script is None or not stored_path.is_file():
             continue  # reported by write_chapter_pages
         stored = json.loads(stored_path.read_text(encoding="utf-8"))
-        title = script.read_text(encoding="utf-8").split("# # ", 1)[1].split("\n", 1)[0]
+        heading = re.search(r"^# # (.+)$", script.read_text(encoding="utf-8"), re.MULTILINE)
+        if heading is None:
+            raise RuntimeError(f"{script.name} has no '# # Chapter N: Title' heading")
+        title = heading.group(1)
         rows.append(f"| [{title}](/_generated/chapters/ch{n:02d}) | "
                     f"{duration(stored['seconds'])} | {duration(stored['quick_seconds'])} |")
         machines.add(f"{stored['machine']}, Python {stored['versions']['python']}")
@@ -878,10 +882,17 @@ def command_help(*args: str) -> str:
     """What ``dlscratch ARGS --help`` prints, at a fixed width of 88 columns."""
     from dlscratch.cli import main
 
+    columns = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "88"  # argparse wraps the help to this width
     out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
-        main([*args, "--help"])
+    try:
+        with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+            main([*args, "--help"])
+    finally:  # the rest of the build sees the environment it was started with
+        if columns is None:
+            os.environ.pop("COLUMNS")
+        else:
+            os.environ["COLUMNS"] = columns
     return out.getvalue()
 
 

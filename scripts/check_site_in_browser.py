@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                     text = result["text"]
                     if re.search(r"quick mode|mode='quick'", text, re.IGNORECASE):
                         problems.append(f"{name}: mentions quick mode")
-                    if re.search(r"(/tmp/|/home/|/work/|/Users/)", text):
+                    if re.search(r"(/tmp/|/var/|/private/|/home/|/root/|/opt/|/work/|/Users/|"
+                                 r"\b[A-Za-z]:[\\/])", text):
                         problems.append(f"{name}: shows a path of the build machine")
                 for link in result["links"]:
                     url = urlparse(link)

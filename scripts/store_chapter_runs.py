@@ -48,7 +48,9 @@ from dlscratch.notebooks import (
     script_to_notebook,
 )
 
-ROOT = Path(dlscratch.__file__).resolve().parent.parent
+# The repository this script belongs to; the dlscratch it runs must be this clone's
+# (pip install -e .), or the stored runs would describe other code.
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "_static" / "full-runs" / "chapters"
 PRETRAINED = ROOT / "dlscratch" / "pretrained"
 
@@ -71,6 +73,7 @@ def machine() -> str:
 
 
 def versions() -> dict:
+    """The versions of Python, dlscratch and its numerical dependencies in this run."""
     names = ["numpy", "scipy", "matplotlib"]
     found = {"python": platform.python_version(), "dlscratch": dlscratch.__version__}
     found.update({name: metadata.version(name) for name in names})
@@ -118,7 +121,7 @@ def stored_outputs(cell, figures: Path, chapter: str) -> list[dict]:
                 if "image/png" in output.data:
                     raise SystemExit(f"{chapter}: a cell shows a figure that ch.save did not "
                                      f"write:\n{cell.source}")
-                outputs.append({"output_type": "display_data",
+                outputs.append({"output_type": "display_data", "metadata": {},
                                 "data": {"text/plain": output.data.get("text/plain", "")}})
                 continue
             png = base64.b64decode(output.data["image/png"])
@@ -152,8 +155,7 @@ def execute(notebook, work: str, *, quick: bool, timeout: int) -> float:
     (figures into ``work/figures``); return the seconds it took. Raises nbclient's
     CellExecutionError if a cell fails."""
     env_before = dict(os.environ)
-    os.environ.update({"DLSCRATCH_QUICK": "1" if quick else "0", "DLSCRATCH_FIGURES": "figures",
-                       "PYTHONWARNINGS": "ignore:IProgress not found"})
+    os.environ.update({"DLSCRATCH_QUICK": "1" if quick else "0", "DLSCRATCH_FIGURES": "figures"})
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend, as in Jupyter
     try:
         # log_level: the kernel's warning that its local TCP link is unencrypted
@@ -176,24 +178,27 @@ def quick_seconds(text: str) -> float:
         return execute(notebook, work, quick=True, timeout=600)
 
 
-def run_chapter(name: str, text: str) -> dict:
-    """Execute one chapter in full mode; return its stored run and copy its figures."""
+def run_chapter(name: str, text: str) -> tuple[dict, dict[str, bytes]]:
+    """Execute one chapter in full mode (and once more in quick mode, to time it).
+
+    Returns its stored run and its figures (file name -> PNG bytes); nothing is written,
+    so a run that fails half-way leaves the stored run as it was.
+    """
     chapter = name[:4]
     notebook = nbformat.from_dict(script_to_notebook(text))
     notebook.cells.append(nbformat.v4.new_code_cell(MODULES_CELL))
     with tempfile.TemporaryDirectory(prefix=f"dlscratch-{chapter}-") as work:
         seconds = execute(notebook, work, quick=False, timeout=3600)
         modules_cell = notebook.cells.pop()
-        module_files = json.loads(modules_cell.outputs[0].text)
-        figures = Path(work) / "figures"
-        cells = [stored_outputs(cell, figures, chapter)
+        printed = [out.text for out in modules_cell.outputs
+                   if out.output_type == "stream" and out.name == "stdout"]
+        module_files = json.loads(printed[0])
+        figures_dir = Path(work) / "figures"
+        cells = [stored_outputs(cell, figures_dir, chapter)
                  for cell in notebook.cells if cell.cell_type == "code"]
-        if not any("mode='full'" in out.get("text", "") for outs in cells for out in outs):
-            raise SystemExit(f"{chapter}: the run does not say it ran in full mode")
-        for old in OUT.glob(f"{chapter}_*.png"):
-            old.unlink()
-        for png in sorted(figures.glob("*.png")):
-            atomic_write_bytes(OUT / png.name, png.read_bytes())
+        figures = {png.name: png.read_bytes() for png in sorted(figures_dir.glob("*.png"))}
+    if not any("mode='full'" in out.get("text", "") for outs in cells for out in outs):
+        raise SystemExit(f"{chapter}: the run does not say it ran in full mode")
     modules = {}
     for file in module_files:
         path = Path(file).resolve()
@@ -202,20 +207,41 @@ def run_chapter(name: str, text: str) -> dict:
                              f"not from {ROOT}; install this clone with pip install -e .")
         relative = path.relative_to(ROOT).as_posix()
         modules[relative] = code_digest(path.read_text(encoding="utf-8"))
+    # Files whose bytes the page depends on: the shipped parameters a chapter may load,
+    # and the figures themselves (a figure replaced by hand would no longer be the run's).
     data = {path.relative_to(ROOT).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
             for path in sorted(PRETRAINED.glob("*.npz"))}
-    return {"chapter": chapter, "script": name, "mode": "full", "made": date.today().isoformat(),
-            "seconds": round(seconds, 1), "quick_seconds": round(quick_seconds(text), 1),
-            "machine": machine(), "versions": versions(),
-            "code_digest": chapter_code_digest(text), "modules": modules, "data": data,
-            "cells": cells}
+    for figure, png in figures.items():
+        data[(OUT / figure).relative_to(ROOT).as_posix()] = hashlib.sha256(png).hexdigest()
+    run = {"chapter": chapter, "script": name, "mode": "full", "made": date.today().isoformat(),
+           "seconds": round(seconds, 1), "quick_seconds": round(quick_seconds(text), 1),
+           "machine": machine(), "versions": versions(),
+           "code_digest": chapter_code_digest(text), "modules": modules, "data": data,
+           "cells": cells}
+    return run, figures
+
+
+def store(run: dict, figures: dict[str, bytes]) -> None:
+    """Replace the chapter's stored run: its figures first, then the JSON that names them."""
+    chapter = run["chapter"]
+    for old in OUT.glob(f"{chapter}_*.png"):
+        if old.name not in figures:
+            old.unlink()
+    for figure, png in figures.items():
+        atomic_write_bytes(OUT / figure, png)
+    data = json.dumps(run, indent=1, ensure_ascii=False) + "\n"
+    atomic_write_bytes(OUT / f"{chapter}.json", data.encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run and store the chapters named in ``argv`` (all by default); return 0."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapters", nargs="*", metavar="chNN",
                         help="chapters to run (default: all)")
     args = parser.parse_args(argv)
+    if ROOT not in Path(dlscratch.__file__).resolve().parents:
+        parser.error(f"dlscratch is imported from {Path(dlscratch.__file__).parent}, not from "
+                     f"this clone ({ROOT}); install it with pip install -e .")
     scripts = chapter_scripts()
     known = {name[:4] for name, _ in scripts}
     unknown = sorted(set(args.chapters) - known)
@@ -227,9 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.chapters and name[:4] not in args.chapters:
             continue
         print(f"{name}: running in full ...", flush=True)
-        run = run_chapter(name, text)
-        data = json.dumps(run, indent=1, ensure_ascii=False) + "\n"
-        atomic_write_bytes(OUT / f"{run['chapter']}.json", data.encode("utf-8"))
+        run, figures = run_chapter(name, text)
+        store(run, figures)
         print(f"{name}: {run['seconds']:.0f} s, stored in {OUT.relative_to(ROOT)}", flush=True)
     return 0
 

@@ -21,7 +21,7 @@ import dlscratch
 from dlscratch.experiments import run_preset
 from dlscratch.plotting import save_figure
 
-ROOT = Path(dlscratch.__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the repository this script belongs to
 OUT = ROOT / "docs" / "_static" / "full-runs"
 # The presets with a page of their own (textbook-two-layer-512 is described on
 # textbook-two-layer's page, without a figure).
@@ -29,9 +29,13 @@ PAGES = ["numpy-tutorial", "keras-mlp", "textbook-two-layer", "sigmoid-mse", "ma
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the presets named in ``argv`` (all five by default) and save their figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help="presets (default: all five)")
     args = parser.parse_args(argv)
+    if ROOT not in Path(dlscratch.__file__).resolve().parents:
+        parser.error(f"dlscratch is imported from {Path(dlscratch.__file__).parent}, not from "
+                     f"this clone ({ROOT}); install it with pip install -e .")
     unknown = sorted(set(args.names) - set(PAGES))
     if unknown:
         parser.error(f"no page for {', '.join(unknown)}; the pages are {', '.join(PAGES)}")

@@ -594,3 +594,26 @@ def test_checkpoint_callback_saves_every_few_epochs_and_after_the_last(data, tmp
     assert saved == [2, 2, 4, 5]
     with pytest.raises(ValueError, match="every"):
         Checkpoint(path, every=0)
+
+
+def test_a_notebook_bar_redraws_often_a_log_file_rarely(data, monkeypatch, capsys):
+    # Not a terminal here (pytest captures stderr): the text bar writes to a log, so it
+    # redraws at most every 30 s; the widget bar of a notebook must stay lively.
+    import tqdm as tqdm_module
+
+    import dlscratch.trainer as trainer_module
+
+    seen = {}
+
+    class RecordingBar(tqdm_module.tqdm):
+        def __init__(self, *args, **kwargs):
+            seen["mininterval"] = kwargs["mininterval"]
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "tqdm", RecordingBar)
+    make_trainer(data, epochs=1, mini_batch_size=50, verbose=True).train()
+    assert seen["mininterval"] == 30.0
+    widget_bar = type("WidgetBar", (RecordingBar,), {})
+    monkeypatch.setattr(trainer_module, "progress_bar_class", lambda: widget_bar)
+    make_trainer(data, epochs=1, mini_batch_size=50, verbose=True).train()
+    assert seen["mininterval"] == 0.5

@@ -9,7 +9,7 @@ Writes every chapter into DIR twice: as a notebook (chNN_*.ipynb, without output
 the script it is made from (chNN_*.py, which also opens as a notebook in Jupyter with
 jupytext). The chapters ship inside the package, so this works after a plain pip install,
 without a clone and offline. 'pip install "dlscratch[notebook]"' installs JupyterLab and
-jupytext to open them. A full run of a chapter reproduces the numbers in its text; set
+jupytext to open them. A full run of a chapter gives the numbers in its text (times vary); set
 DLSCRATCH_QUICK=1 for a run of seconds."""
 
 EXAMPLES = """\
@@ -38,5 +38,7 @@ def run(args) -> int:
         raise CommandError(str(err)) from None
     for path in written:
         print(f"wrote {path}")
+    if not written:
+        print(f"{args.directory} already holds every chapter, unchanged")
     print(f"open them with: jupyter lab {args.directory}")
     return 0
