@@ -143,19 +143,18 @@ def script_to_notebook(text: str) -> dict:
     if lines and lines[0].strip() == "# ---":
         closing = [i for i, line in enumerate(lines[1:], 1) if line.strip() == "# ---"]
         start = closing[0] + 1 if closing else 0
-    cells: list[dict] = []
-    kind, metadata, body = "code", {}, []
+    pieces = [("code", {}, [])]  # (cell type, metadata, lines) from one marker to the next
     for number, line in enumerate(lines[start:], start + 1):
         match = _CELL_MARKER.fullmatch(line.rstrip())
         if match:
-            if _strip_blank_edges(body):
-                cells.append(_cell(kind, metadata, _strip_blank_edges(body), len(cells)))
-            kind, metadata = _parse_marker(match["rest"], number)
-            body = []
+            pieces.append((*_parse_marker(match["rest"], number), []))
         else:
-            body.append(line)
-    if _strip_blank_edges(body):
-        cells.append(_cell(kind, metadata, _strip_blank_edges(body), len(cells)))
+            pieces[-1][2].append(line)
+    cells: list[dict] = []
+    for kind, metadata, body in pieces:
+        body = _strip_blank_edges(body)
+        if body:  # a marker followed by nothing makes no cell
+            cells.append(_cell(kind, metadata, body, len(cells)))
     return {
         "cells": cells,
         "metadata": {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}},

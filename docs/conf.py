@@ -37,6 +37,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import PIL.Image
 from sphinx.util import logging as sphinx_logging
 
 import dlscratch
@@ -456,12 +457,7 @@ FIGURE_DPI = 150
 CSS_PX_PER_INCH = 96
 
 
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height in pixels of a PNG file, read from its header."""
-    header = path.read_bytes()[:24]
-    if header[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError(f"{path} is not a PNG file")
-    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
 
 
 class StaleChapterRun(RuntimeError):
@@ -486,7 +482,8 @@ def figure_output(output: dict, chapter: str, number: int) -> dict:
     caption = " ".join(output["caption"].split())
     alt = re.sub(r"[`*_]", "", caption).replace('"', "'")
     name = output["figure"]
-    width_px, _ = png_size(FULL_RUNS / name)
+    with PIL.Image.open(FULL_RUNS / name) as image:  # reads the header only
+        width_px = image.width
     markdown = FIGURE.format(file=name, label=Path(name).stem.replace("_", "-").replace(".", "-"),
                              alt=alt, target=f"../../_static/full-runs/chapters/{name}",
                              width=round(width_px / FIGURE_DPI * CSS_PX_PER_INCH),

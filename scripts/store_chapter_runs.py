@@ -110,11 +110,7 @@ def stored_outputs(cell, figures: Path, chapter: str) -> list[dict]:
         if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
             continue  # tqdm's widget bar, where ipywidgets is installed: nothing to show
         if output.output_type == "stream":
-            text = collapse_carriage_returns(output.text)
-            if outputs and outputs[-1].get("name") == output.name:
-                outputs[-1]["text"] = collapse_carriage_returns(outputs[-1]["text"] + output.text)
-            else:
-                outputs.append({"output_type": "stream", "name": output.name, "text": text})
+            outputs.append({"output_type": "stream", "name": output.name, "text": output.text})
         elif output.output_type in ("display_data", "execute_result"):
             figure = output.get("metadata", {}).get("dlscratch")
             if figure is None:
@@ -136,18 +132,24 @@ def stored_outputs(cell, figures: Path, chapter: str) -> list[dict]:
 
 
 def tidy_streams(outputs: list[dict]) -> list[dict]:
-    """Drop streams that print nothing visible (a progress bar clearing its line) and join
-    what remains of consecutive pieces of the same stream."""
-    tidy: list[dict] = []
-    for output in outputs:
-        if output["output_type"] == "stream":
-            if not output["text"].strip():
-                continue
-            if tidy and tidy[-1]["output_type"] == "stream" and tidy[-1]["name"] == output["name"]:
-                tidy[-1] = {**tidy[-1], "text": tidy[-1]["text"] + output["text"]}
-                continue
-        tidy.append(output)
-    return tidy
+    """Join consecutive pieces of the same stream, keep of each line what a terminal would
+    show (see :func:`collapse_carriage_returns`), and drop the pieces that then show
+    nothing (a progress bar clearing its line)."""
+    def join(pieces: list[dict]) -> list[dict]:
+        joined: list[dict] = []
+        for out in pieces:
+            last = joined[-1] if joined else {}
+            if out["output_type"] == "stream" == last.get("output_type") \
+                    and out["name"] == last["name"]:
+                joined[-1] = {**last, "text": last["text"] + out["text"]}
+            else:
+                joined.append(out)
+        return joined
+
+    shown = [{**out, "text": collapse_carriage_returns(out["text"])}
+             if out["output_type"] == "stream" else out for out in join(outputs)]
+    return join([out for out in shown
+                 if out["output_type"] != "stream" or out["text"].strip()])
 
 
 def execute(notebook, work: str, *, quick: bool, timeout: int) -> float:
