@@ -57,13 +57,17 @@ and 50.0 s/epoch (DeepConvNet).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
 import time
 
 import numpy as np
+from machine import describe, floors_line, measure, step_traffic_bytes
 
+from dlscratch import Trainer
+from dlscratch.datasets import load_mnist
 from dlscratch.layers import Convolution, Pooling, col2im, im2col
 from dlscratch.memory import keep_freed_memory
 from dlscratch.networks import DeepConvNet, SimpleConvNet
@@ -80,16 +84,6 @@ def median_seconds(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
-
-
-def matmul_peak(n: int = 2048, repeat: int = 5) -> float:
-    """GFLOP/s of a float32 (n x n) @ (n x n) product (best of ``repeat``)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    a @ b
-    best = min(median_seconds(lambda: a @ b, 1) for _ in range(repeat))
-    return 2 * n**3 / best / 1e9
 
 
 def step_flops(net) -> float:
@@ -147,6 +141,21 @@ def time_network(net, steps: int, workers: int = 1, warmup: int = 3):
     if workers > 1:
         source.close()
     return float(np.median(wall)), float(np.median(cpu)), faults
+
+
+def trainer_epoch_seconds(cls, workers: int, steps: int) -> float:
+    """Seconds per epoch of ``Trainer(..., workers=workers)`` on MNIST, from ``steps`` steps.
+
+    What a user runs: the Trainer's loop with Adam (lr 0.001), batch 100, on the first
+    ``100 * steps`` training images; ``History.epoch_seconds`` times the steps only.
+    """
+    (x, t), _ = load_mnist(normalize=True, flatten=False)
+    n = 100 * steps
+    trainer = Trainer(cls(seed=0), x[:n], t[:n], x[:100], t[:100], epochs=1,
+                      mini_batch_size=100, optimizer="adam", optimizer_param={"lr": 0.001},
+                      evaluate_sample_num_per_epoch=100, verbose=False, workers=workers)
+    trainer.train()
+    return trainer.history.epoch_seconds[0] * STEPS_PER_EPOCH / steps
 
 
 def time_layers(net, repeat: int):
@@ -275,23 +284,44 @@ def main(argv=None) -> None:
             print(f"{cls.__name__} ({how}): {seconds * 1e3:.1f} ms/step -> "
                   f"{seconds * STEPS_PER_EPOCH:.1f} s/epoch (extrapolated); CPU time "
                   f"{cpu_seconds * 1e3:.1f} ms/step; {faults:,.0f} page faults/step")
+    # What the README recommends on two cores: Trainer(..., workers=2).
+    recommended = {}
+    for cls in (SimpleConvNet, DeepConvNet):
+        recommended[cls.__name__] = trainer_epoch_seconds(cls, 2, args.steps)
+        print(f"{cls.__name__}, Trainer(..., workers=2) on MNIST: "
+              f"{recommended[cls.__name__]:.1f} s/epoch (from {args.steps} steps)")
+    torch_epochs = None
     if args.torch_python:  # the same steps in PyTorch, in the same minutes
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_convnets.py")
         out = subprocess.run([args.torch_python, script, "--steps", str(args.steps)],
                              check=True, capture_output=True, text=True)
-        print(out.stdout.rstrip())
-    peak = matmul_peak()
-    print(f"\nfloat32 matrix product 2048 x 2048 x 2048: {peak:.1f} GFLOP/s (the 'peak')")
+        lines = out.stdout.rstrip().splitlines()
+        print("\n".join(lines[:-1]))
+        torch_epochs = json.loads(lines[-1])
+    limits = measure()
+    print(f"\n{describe(limits)}")
     for net, workers, seconds in timed:
         flops = step_flops(net)
         rate = flops / seconds / 1e9
         how = "whole batch" if workers == 1 else f"workers={workers}"
         print(f"{type(net).__name__} ({how}): {flops / 1e9:.2f} GFLOP/step in matrix "
-              f"products: {rate:.1f} GFLOP/s = {rate / peak:.0%} of the measured peak")
+              f"products: {rate:.1f} GFLOP/s = {rate / limits['peak_gflops']:.0%} of the "
+              "measured peak")
         if args.layers and workers == 1:
             print(f"  {'layer':10s} {'forward ms':>11s} {'backward ms':>12s}")
             for name, fwd, bwd in time_layers(net, 10):
                 print(f"  {name:10s} {fwd * 1e3:11.2f} {bwd * 1e3:12.2f}")
+    print("\nTrainer(..., workers=2), per epoch:")
+    for cls, target in ((SimpleConvNet, 0.8), (DeepConvNet, 1.0)):
+        net = cls(seed=0)
+        seconds = recommended[cls.__name__]
+        print(f"  {cls.__name__}: {seconds:.1f} s; " + floors_line(
+            seconds, step_flops(net) * STEPS_PER_EPOCH,
+            step_traffic_bytes(net, 100, "adam") * STEPS_PER_EPOCH, limits))
+        if torch_epochs:
+            ratio = seconds / torch_epochs[cls.__name__]
+            print(f"    {ratio:.2f}x PyTorch's {torch_epochs[cls.__name__]:.1f} s "
+                  f"(target <= {target}: {'met' if ratio <= target else 'MISSED'})")
     compare_building_blocks(repeat=5)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end (2 cores; above ~2 means other "
           "processes were competing for them)")

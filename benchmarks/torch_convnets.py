@@ -13,6 +13,7 @@ and NumPy, so it runs under any interpreter that has torch:
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
@@ -65,10 +66,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, float32:")
+    epochs = {}
     for name, build in (("SimpleConvNet", simple_conv_net), ("DeepConvNet", deep_conv_net)):
         seconds = median_step_seconds(build(), args.steps)
+        epochs[name] = seconds * STEPS_PER_EPOCH
         print(f"  {name}: {seconds * 1e3:.1f} ms/step -> {seconds * STEPS_PER_EPOCH:.1f} "
               "s/epoch (extrapolated)")
+    # The last line, for conv_speed.py: seconds per epoch by network.
+    print(json.dumps(epochs))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlscratch import checks
+from dlscratch.threads import one_blas_thread
 
 __all__ = ["numerical_diff", "numerical_gradient", "numerical_gradient_2d", "gradient_descent",
            "gradient_check", "GradientCheckResult"]
@@ -178,6 +179,7 @@ def _relative_errors(analytic, numeric, floor):
     return np.abs(analytic - numeric) / denom
 
 
+@one_blas_thread
 def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = None,
                    n_directions: int = 0, h: float = 1e-6, seed=0) -> GradientCheckResult:
     """Compare ``network.gradient`` (backpropagation) with a numerical gradient.

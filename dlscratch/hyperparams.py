@@ -4,6 +4,11 @@ The textbook's recipe (chapter 6): draw the learning rate and the weight-decay s
 log-uniformly (``10 ** uniform(-6, -2)``, ``10 ** uniform(-8, -4)``), train briefly on a
 small training set, score each draw on validation data *never* the test data, and keep the
 best. Narrow the ranges around the best draws and repeat.
+
+The trials do not depend on each other, so they can run at the same time:
+``random_search(..., executor=ProcessPoolExecutor())`` spreads them over the cores of this
+machine, and a Dask ``Client(...).get_executor()`` over a cluster, with the same results
+as one after the other (:mod:`dlscratch.trials` says why).
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm import tqdm
 
 from .trainer import History, Trainer
+from .trials import TrialFailure, run_trials
 
 __all__ = ["Trial", "log_uniform", "shuffle_dataset", "split_validation", "random_search"]
 
@@ -36,16 +44,22 @@ class Trial:
         Accuracy on the training data after the last epoch (test mode).
     history : History
         The run's full history (``test_*`` entries refer to the validation data).
+    error : str or None
+        Why the trial failed, e.g. ``'ValueError: ...'`` (then ``val_acc`` and
+        ``train_acc`` are NaN and ``history`` is empty); None for a trial that ran.
     """
 
     params: dict
     val_acc: float
     train_acc: float
     history: History
+    error: str | None = None
 
     def __repr__(self) -> str:
-        ps = ", ".join(f"{k}={v:.3g}" for k, v in self.params.items())
-        return f"Trial(val_acc={self.val_acc:.4f}, train_acc={self.train_acc:.4f}, {ps})"
+        if self.error is not None:
+            return f"Trial(failed, {_format(self.params)}, error={self.error!r})"
+        return (f"Trial(val_acc={self.val_acc:.4f}, train_acc={self.train_acc:.4f}, "
+                f"{_format(self.params)})")
 
 
 def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
@@ -113,6 +127,7 @@ def random_search(
     optimizer: str = "sgd",
     seed: int = 0,
     verbose: bool = False,
+    executor: Executor | None = None,
 ) -> list[Trial]:
     """Try ``n_trials`` random settings; return them best first (by validation accuracy).
 
@@ -122,7 +137,9 @@ def random_search(
         ``make_network(seed=..., **network_params)`` returns a fresh network; it receives
         every sampled hyper-parameter except ``lr``, e.g.
         ``lambda weight_decay_lambda, seed: MultiLayerNet(784, [100] * 6, 10,
-        weight_decay_lambda=weight_decay_lambda, seed=seed)``.
+        weight_decay_lambda=weight_decay_lambda, seed=seed)``. With a
+        ``ProcessPoolExecutor`` it must be picklable: a function defined with ``def`` at
+        the top level of a module, not a lambda.
     x : (N, ...) float array
         Training inputs; ``validation_fraction`` of them are held out for validation.
     t : (N,) int labels or (N, C) one-hot array
@@ -139,11 +156,23 @@ def random_search(
         Seeds the split, the draws, and every trial's network and shuffling: the same seed
         gives the same list.
     verbose : bool
-        Print one line per trial.
+        Print one line per trial, as it finishes.
+    executor : concurrent.futures.Executor or None
+        Where the trials run (see :func:`~dlscratch.trials.run_trials`): None, one after
+        the other in this process; ``ProcessPoolExecutor()``, on the cores of this machine;
+        a Dask ``Client(...).get_executor()``, on a cluster. The list is the same each way.
 
     Returns
     -------
     list of Trial, sorted by ``val_acc``, best first (ties keep the order they were tried)
+        A trial that raised an exception (e.g. ``make_network`` refused its draw) is kept,
+        with its error in ``trial.error`` and ``val_acc`` NaN, at the end of the list, and
+        a warning names it; the others are not affected.
+
+    Raises
+    ------
+    RuntimeError
+        If every trial failed (most likely ``make_network`` does not work at all).
     """
     space = dict(DEFAULT_SPACE if space is None else space)
     if "lr" not in space:
@@ -153,24 +182,60 @@ def random_search(
     rng = np.random.default_rng(seed)
     x_train, t_train, x_val, t_val = split_validation(
         x, t, validation_fraction, seed=int(rng.integers(2**32)))
-    trials = []
-    for i in range(n_trials):
+    # Every draw is made here, in trial order, before any trial runs: so a trial's
+    # numbers do not depend on where or when it runs, and they are those of the plain
+    # loop this function was before it could use an executor.
+    draws = []
+    for _ in range(n_trials):
         params = {name: log_uniform(rng, lo, hi) for name, (lo, hi) in space.items()}
         net_seed, shuffle_seed = (int(s) for s in rng.integers(2**32, size=2))
-        network_params = {k: v for k, v in params.items() if k != "lr"}
-        network = make_network(seed=net_seed, **network_params)
-        trainer = Trainer(network, x_train, t_train, x_val, t_val, epochs=epochs,
-                          mini_batch_size=mini_batch_size, optimizer=optimizer,
-                          optimizer_param={"lr": params["lr"]}, verbose=False,
-                          seed=shuffle_seed)
-        with warnings.catch_warnings():
-            # A too-large draw may blow up; that is expected here and recorded in
-            # trial.history.stop_reason, so the warning would only be noise.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            val_acc = trainer.train()
-        train_acc = trainer.history.train_acc[-1] if trainer.history.train_acc else math.nan
-        trial = Trial(params, val_acc, train_acc, trainer.history)
-        trials.append(trial)
+        draws.append({"params": params, "net_seed": net_seed, "shuffle_seed": shuffle_seed})
+    shared = {"make_network": make_network, "data": (x_train, t_train, x_val, t_val),
+              "epochs": epochs, "mini_batch_size": mini_batch_size, "optimizer": optimizer}
+
+    def show(number, trial):
         if verbose:
-            print(f"trial {i + 1}/{n_trials}: {trial}")
-    return sorted(trials, key=lambda tr: -tr.val_acc)
+            tqdm.write(f"trial {number + 1}/{n_trials}: {trial}")
+
+    results = run_trials(_run_trial, draws, shared=shared, executor=executor,
+                         description="random search", on_done=show)
+    trials = []
+    for number, result in enumerate(results):
+        if isinstance(result, TrialFailure):
+            params = draws[number]["params"]
+            warnings.warn(f"trial {number + 1} of {n_trials} failed ({_format(params)}): "
+                          f"{result.error}; it is kept, with val_acc nan",
+                          RuntimeWarning, stacklevel=2)
+            result = Trial(params, math.nan, math.nan, History(), error=result.error)
+        trials.append(result)
+    if all(trial.error is not None for trial in trials):
+        raise RuntimeError(f"all {n_trials} trials failed; the first "
+                           f"({_format(trials[0].params)}) with {trials[0].error}"
+                           ) from results[0].exception
+    # Failed trials (NaN) last: NaN compares neither larger nor smaller than a number.
+    return sorted(trials, key=lambda tr: (math.isnan(tr.val_acc), -tr.val_acc))
+
+
+def _run_trial(make_network, data, params, net_seed, shuffle_seed, epochs, mini_batch_size,
+               optimizer) -> Trial:
+    """Train one network with one draw of ``params``: one trial of :func:`random_search`.
+
+    A module-level function, so that it can be pickled and run in another process.
+    """
+    x_train, t_train, x_val, t_val = data
+    network_params = {k: v for k, v in params.items() if k != "lr"}
+    network = make_network(seed=net_seed, **network_params)
+    trainer = Trainer(network, x_train, t_train, x_val, t_val, epochs=epochs,
+                      mini_batch_size=mini_batch_size, optimizer=optimizer,
+                      optimizer_param={"lr": params["lr"]}, verbose=False, seed=shuffle_seed)
+    with warnings.catch_warnings():
+        # A too-large draw may blow up; that is expected here and recorded in
+        # trial.history.stop_reason, so the warning would only be noise.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        val_acc = trainer.train()
+    train_acc = trainer.history.train_acc[-1] if trainer.history.train_acc else math.nan
+    return Trial(params, val_acc, train_acc, trainer.history)
+
+
+def _format(params: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={v:.3g}" for k, v in params.items())

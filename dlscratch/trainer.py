@@ -27,6 +27,7 @@ from .layers import BatchNormalization
 from .memory import keep_freed_memory
 from .optimizers import get_optimizer
 from .parallel import DataParallel
+from .threads import blas_threads
 
 __all__ = ["History", "Trainer"]
 
@@ -160,9 +161,18 @@ class Trainer:
         ``workers=1`` up to rounding, except that dropout masks are drawn differently.
         Only for networks whose steps take milliseconds: for TwoLayerNet(784, 50, 10)
         the threads cost more than they save (an epoch took 0.43 s instead of 0.18 s).
+    blas_threads : int, optional
+        Threads for the matrix products (NumPy's BLAS). By default dlscratch chooses:
+        one for small networks, up to the number of idle cores for large ones
+        (:mod:`dlscratch.threads`, which also lists the settings that override it).
+        Fix it where a large network must repeat a run to the last bit while the load
+        of the machine changes: the thread count can change the rounding.
 
     Attributes
     ----------
+    blas_threads_used : int or None
+        The BLAS thread count of the last :meth:`train` (None: the user's own setting,
+        an environment variable or a ``threadpool_limits`` block, was left alone).
     history : History
         Filled by :meth:`train`.
     train_loss_list : list of float
@@ -196,6 +206,7 @@ class Trainer:
         eval_batch_size: int = 1000,
         max_iterations: int | None = None,
         workers: int = 1,
+        blas_threads: int | None = None,
     ):
         self.network = network
         dtype = getattr(network, "dtype", np.float32)
@@ -234,6 +245,9 @@ class Trainer:
         self.eval_batch_size = checks.positive_int("eval_batch_size", eval_batch_size)
         self.verbose = bool(verbose)
         self.workers = checks.positive_int("workers", workers)
+        self.blas_threads = (None if blas_threads is None
+                             else checks.positive_int("blas_threads", blas_threads))
+        self.blas_threads_used: int | None = None
         # The network itself when workers == 1: nothing changes for the textbook's path.
         self._gradient_source = (network if self.workers == 1
                                  else DataParallel(network, self.workers))
@@ -310,6 +324,12 @@ class Trainer:
 
     def train(self) -> float:
         """Train for the remaining epochs; return the final accuracy on the whole test set."""
+        # The BLAS's threads, chosen for this network's steps (dlscratch.threads).
+        with blas_threads(self.network, self.batch_size, self.blas_threads) as threads:
+            self.blas_threads_used = threads
+            return self._train()
+
+    def _train(self) -> float:
         self._stop_requested = self._blew_up = False
         keep_freed_memory()  # the steps reuse memory instead of faulting in new pages
         for cb in self.callbacks:

@@ -225,14 +225,18 @@ The {class}`~dlscratch.trainer.Trainer` runs mini-batch gradient descent and rec
 {class}`~dlscratch.trainer.History`; callbacks stop it early or save checkpoints, and
 {mod}`dlscratch.io` saves and loads parameters as `.npz` files. Chapter 6's tools are
 here too: the weight-initialisation experiment, the random search of
-hyper-parameters, and the data parallelism that splits a batch over CPU cores.""",
+hyper-parameters, whose trials {mod}`dlscratch.trials` runs in worker processes or on a
+Dask cluster, the data parallelism that splits a batch over CPU cores, and the choice of
+how many threads the matrix products get ({mod}`dlscratch.threads`).""",
         "modules": [
             "dlscratch.trainer",
             "dlscratch.callbacks",
             "dlscratch.io",
             "dlscratch.init_experiment",
             "dlscratch.hyperparams",
+            "dlscratch.trials",
             "dlscratch.parallel",
+            "dlscratch.threads",
         ],
     },
     {

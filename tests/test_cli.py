@@ -655,6 +655,21 @@ def test_compare_optimizers_one_part_to_a_file_name(capsys, tmp_path):
     assert "MNIST" not in out
 
 
+def test_compare_optimizers_in_two_processes_prints_and_draws_the_same(capsys, tmp_path):
+    small = ["compare-optimizers", "--only", "mnist", "--optimizers", "sgd", "rmsprop", "adam",
+             "--iterations", "30", "--limit", "300"]
+    outputs = []
+    for jobs in ("1", "2"):
+        code, out, _ = run(capsys, *small, "--jobs", jobs, "--out", f"jobs{jobs}.png")
+        assert code == 0
+        assert wrote(out) == [f"jobs{jobs}.png"]
+        outputs.append(out.replace(f"jobs{jobs}.png", "FIGURE"))
+    assert outputs[0] == outputs[1]
+    lines = [line.split()[0] for line in outputs[0].splitlines() if "test accuracy" in line]
+    assert lines == ["SGD", "RMSprop", "Adam"]  # in the order asked for
+    assert (tmp_path / "jobs1.png").read_bytes() == (tmp_path / "jobs2.png").read_bytes()
+
+
 def test_show_draws_digits_of_one_class(capsys, tmp_path):
     code, out, _ = run(capsys, "show", "--digit", "3", "--count", "12")
     assert code == 0
@@ -686,6 +701,7 @@ def test_show_draws_digits_of_one_class(capsys, tmp_path):
     (["show", "--digit", "12"], ["--digit"]),
     (["show", "--count", "500"], ["at most 100"]),
     (["compare-optimizers", "--optimizers", "lbfgs"], ["invalid choice: 'lbfgs'"]),
+    (["compare-optimizers", "--jobs", "0"], ["--jobs", "must be a positive integer, got 0"]),
 ])
 def test_bad_usage_is_one_line_and_exit_2(capsys, argv, fragments):
     code, out, err = run(capsys, *argv)

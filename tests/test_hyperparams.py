@@ -74,6 +74,21 @@ def test_random_search_is_sorted_seeded_and_in_range():
     assert [tr.params for tr in other] != [tr.params for tr in trials]
 
 
+def test_random_search_gives_the_numbers_of_the_plain_loop():
+    # What random_search returned when it was a plain loop, before it could run its trials
+    # on an executor: the same draws (made in the same order) and the same accuracies.
+    x, t = blobs()
+    space = {"lr": (1e-4, 1.0), "weight_decay_lambda": (1e-8, 1e-4)}
+    trials = random_search(lambda seed, weight_decay_lambda: TwoLayerNet(
+        4, 8, 3, weight_init_std=0.1, seed=seed), x, t, n_trials=6, space=space, epochs=3,
+        mini_batch_size=20, seed=3)
+    assert [tr.val_acc for tr in trials] == [0.6, 0.35, 0.35, 0.25, 0.2, 0.15]
+    assert [tr.params["lr"] for tr in trials] == pytest.approx(
+        [0.02224304732, 0.003672085308, 0.001370265284, 0.0008856090101, 0.0004354674102,
+         0.0002379658128], rel=1e-9)
+    assert all(tr.error is None for tr in trials)
+
+
 def test_random_search_needs_lr():
     x, t = blobs()
     with pytest.raises(ValueError, match="'lr'"):

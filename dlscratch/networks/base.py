@@ -10,6 +10,7 @@ import numpy as np
 from dlscratch.checks import positive_int, rng_from
 from dlscratch.functions import label_indices
 from dlscratch.gradient import numerical_gradient as _numerical_gradient
+from dlscratch.threads import one_blas_thread
 
 
 class Network:
@@ -276,6 +277,7 @@ class Network:
         """Return the gradient of the loss by backpropagation (training mode)."""
         return self.loss_and_gradient(x, t)[1]
 
+    @one_blas_thread
     def numerical_gradient(self, x, t, h: float = 1e-4) -> dict[str, np.ndarray]:
         """Return the gradient by central differences ``(L(p+h) - L(p-h)) / 2h``.
 
