@@ -34,6 +34,7 @@ import numpy as np
 from dlscratch import Trainer, TwoLayerNet
 from dlscratch.datasets import load_mnist
 from dlscratch.networks import DeepConvNet, SimpleConvNet
+from dlscratch.threads import USER_VARIABLES
 
 # name, make network, optimizer, lr, batch, images per timed run, conv input?
 NETWORKS = [
@@ -94,8 +95,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=("busy", "idle"))
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                 "DLSCRATCH_BLAS_THREADS"):
+    for name in (*USER_VARIABLES, "DLSCRATCH_BLAS_THREADS"):
         if os.environ.get(name):
             print(f"{name} is set: unset it, or the default is not dlscratch's choice")
             return 2
@@ -120,8 +120,9 @@ def main(argv=None) -> int:
                 hog.kill()
                 hog.wait()
     if args.only in (None, "idle"):
-        time.sleep(5.0)  # let the background processes' load fade from /proc/stat
-        print("\nIdle: nothing else running (check the load average)")
+        time.sleep(5.0)  # let the machine settle after the background processes
+        print("\nIdle: nothing else running (the one-minute load average printed still "
+              "counts the busy phase)")
         for name, ratio in phase(data, NETWORKS, args.repeats):
             ok = ratio <= 1.10
             passed &= ok

@@ -185,8 +185,10 @@ def gradient_check(network, x, t, *, tol: float = 1e-6, n_coords: int | None = N
     """Compare ``network.gradient`` (backpropagation) with a numerical gradient.
 
     The check runs on a float64 copy of the network (the network itself,
-    including batch-norm statistics, is untouched).  Dropout masks are drawn
-    once and then fixed, so that both gradients see the same function.
+    including batch-norm statistics, is untouched), with one BLAS thread unless
+    the user chose a number (:mod:`dlscratch.threads`): its products are small.
+    Dropout masks are drawn once and then fixed, so that both gradients see the
+    same function.
 
     Parameters
     ----------

@@ -156,11 +156,13 @@ def random_search(
         Seeds the split, the draws, and every trial's network and shuffling: the same seed
         gives the same list.
     verbose : bool
-        Print one line per trial, as it finishes.
+        Print one line per trial, as it finishes. (A progress bar counts the trials
+        either way, on a terminal or in a notebook.)
     executor : concurrent.futures.Executor or None
         Where the trials run (see :func:`~dlscratch.trials.run_trials`): None, one after
         the other in this process; ``ProcessPoolExecutor()``, on the cores of this machine;
-        a Dask ``Client(...).get_executor()``, on a cluster. The list is the same each way.
+        a Dask ``Client(...).get_executor()``, on a cluster. The list is the same each way:
+        every trial trains with one BLAS thread, also without an executor.
 
     Returns
     -------

@@ -24,7 +24,9 @@ Your own setting always wins: the environment variable ``DLSCRATCH_BLAS_THREADS=
 (``auto`` or unset: the choice above), any of ``OMP_NUM_THREADS``,
 ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` or ``BLIS_NUM_THREADS``, a
 ``threadpoolctl.threadpool_limits`` block around the call, or ``Trainer(...,
-blas_threads=N)``.
+blas_threads=N)``. (A ``threadpool_limits`` block is recognised by a thread count other
+than the one the BLAS had when dlscratch was imported: a block that sets that same count
+looks like no block; use the variable or the argument for that.)
 
 A different number of threads can round the last bits of a product differently, so the
 same seed gives the same numbers for the same thread count. Small networks always get
@@ -40,6 +42,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -59,35 +62,98 @@ FLOPS_PER_THREAD = 1e8
 USER_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                   "BLIS_NUM_THREADS")
 
-# The BLAS's thread count when dlscratch was imported: a different count later means
-# that someone (a threadpool_limits block, the user) set it, and dlscratch leaves it alone.
-_STARTUP_THREADS = tuple(lib["num_threads"] for lib in threadpool_info()
-                         if lib["user_api"] == "blas")
+
+
+def _blas_counts() -> dict[str, int]:
+    """The thread count of each BLAS library loaded in this process, by its file."""
+    return {lib["filepath"]: lib["num_threads"] for lib in threadpool_info()
+            if lib["user_api"] == "blas"}
+
+
+# The counts when dlscratch was imported, and the counts dlscratch itself set in the
+# current `blas_threads` block: any other count of those libraries was set by someone
+# else (a threadpool_limits block), and dlscratch leaves it alone.
+_STARTUP_COUNTS = _blas_counts()
+_OUR_COUNTS: ContextVar[dict[str, int] | None] = ContextVar("dlscratch_blas_counts",
+                                                            default=None)
+
+
+def _cgroup_cpus() -> float | None:
+    """CPUs' worth of time this process's container may use (its cgroup quota), or None."""
+    candidates = []  # (quota file, period file or None for cgroup v2's "quota period")
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":  # cgroup v2: one hierarchy
+            for folder in (f"/sys/fs/cgroup{path}", "/sys/fs/cgroup"):
+                candidates.append((f"{folder}/cpu.max", None))
+        elif "cpu" in controllers.split(","):  # cgroup v1
+            for root in ("/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"):
+                for folder in (f"{root}{path}", root):
+                    candidates.append((f"{folder}/cpu.cfs_quota_us",
+                                       f"{folder}/cpu.cfs_period_us"))
+    for quota_file, period_file in candidates:
+        try:
+            with open(quota_file) as f:
+                fields = f.read().split()
+            if period_file is not None:
+                with open(period_file) as f:
+                    fields = [fields[0], f.read().strip()]
+        except OSError:
+            continue
+        if fields[0] in ("max", "-1"):  # no quota
+            return None
+        return int(fields[0]) / int(fields[1])
+    return None
+
+
+def _affinity() -> set[int] | None:
+    """The CPUs this process may run on, or None where the system does not say."""
+    try:
+        return set(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return None
 
 
 def usable_cores() -> int:
     """The cores this process may run on: its CPU affinity, capped by a container quota."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:  # cgroup v2: "max 100000" or "<quota> <period>" in microseconds
-        with open("/sys/fs/cgroup/cpu.max") as f:
-            quota, period = f.read().split()
-        if quota != "max":
-            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
+    cpus = _affinity()
+    cores = len(cpus) if cpus else os.cpu_count() or 1
+    quota = _cgroup_cpus()
+    if quota is not None:
+        cores = min(cores, max(1, math.ceil(quota)))
     return max(1, cores)
 
 
 def _busy_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, from ``/proc/stat``."""
+    """(busy, total) CPU seconds so far of the CPUs this process may use (``/proc/stat``).
+
+    Returns
+    -------
+    busy : seconds those CPUs spent running anything
+    total : seconds they existed, busy or idle (their number times the wall time)
+    """
+    cpus = _affinity()
+    busy = total = 0
     with open("/proc/stat") as f:
-        values = [int(v) for v in f.readline().split()[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + waiting for I/O
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (sum(values) - idle) / ticks, sum(values) / ticks
+        for line in f:
+            name, *values = line.split()
+            if not (name.startswith("cpu") and name[3:].isdigit()):
+                continue
+            if cpus is not None and int(name[3:]) not in cpus:
+                continue
+            ticks = [int(v) for v in values]
+            idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + waiting for I/O
+            busy += sum(ticks) - idle
+            total += sum(ticks)
+    if not total:
+        raise ValueError("no CPU lines in /proc/stat")
+    clock = os.sysconf("SC_CLK_TCK")
+    return busy / clock, total / clock
 
 
 def _own_seconds() -> float:
@@ -99,10 +165,11 @@ def _own_seconds() -> float:
 def available_cores(look_seconds: float = 0.1) -> int:
     """The number of usable cores that other programs are not keeping busy (at least 1).
 
-    On Linux, this process sleeps for ``look_seconds`` while the CPU time that the whole
-    machine spent in that time is read from ``/proc/stat``, less this process's own (the
-    BLAS's threads may still be spinning from the last product); elsewhere the one-minute
-    load average stands in for it (slower to follow a change of load).
+    On Linux, this process sleeps for ``look_seconds`` while the CPU time that the CPUs
+    it may use spent in that time is read from ``/proc/stat``, less this process's own
+    (the BLAS's threads may still be spinning from the last product). Elsewhere the
+    one-minute load average stands in for it: slower to follow a change of load, and it
+    counts this process's own recent work as others'.
     """
     cores = usable_cores()
     try:
@@ -111,9 +178,11 @@ def available_cores(look_seconds: float = 0.1) -> int:
         time.sleep(look_seconds)
         busy1, total1 = _busy_seconds()
         own = _own_seconds() - own0
-        machine = os.cpu_count() or 1
+        wall = max(total1 - total0, 1e-9)  # CPU-seconds of capacity in the look
+        cpus = _affinity()
+        width = len(cpus) if cpus else os.cpu_count() or 1
         # Cores' worth of work done by other processes meanwhile.
-        others = machine * max(busy1 - busy0 - own, 0.0) / max(total1 - total0, 1e-9)
+        others = width * max(busy1 - busy0 - own, 0.0) / wall
     except (OSError, ValueError, IndexError):
         try:
             others = os.getloadavg()[0]
@@ -123,7 +192,7 @@ def available_cores(look_seconds: float = 0.1) -> int:
     return max(1, min(cores, cores - int(others + 0.25)))
 
 
-def step_flops(network, batch_size: int) -> float:
+def step_flops(network, batch_size: int, passes: int = 3) -> float:
     """Floating-point operations of the matrix products of one training step.
 
     Counted from the layers' shapes: ``2 * N * D * M`` for an ``Affine`` layer, ``2 * N *
@@ -135,6 +204,8 @@ def step_flops(network, batch_size: int) -> float:
     ----------
     network : Network (anything with ``input_shape`` and ``layers``)
     batch_size : int, N
+    passes : int, forward passes' worth of products: 3 for a training step, 1 for a
+        prediction
 
     Examples
     --------
@@ -154,7 +225,7 @@ def step_flops(network, batch_size: int) -> float:
         elif hasattr(layer, "in_features"):  # Affine
             forward += 2.0 * batch_size * layer.in_features * layer.out_features
             shape = (layer.out_features,)
-    return 3.0 * forward
+    return passes * forward
 
 
 def _user_choice() -> int | None:
@@ -171,8 +242,11 @@ def _user_choice() -> int | None:
         return threads
     if any(os.environ.get(name) for name in USER_VARIABLES):
         return 0
-    now = tuple(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
-    return 0 if now != _STARTUP_THREADS else None
+    expected = _OUR_COUNTS.get() or _STARTUP_COUNTS
+    now = _blas_counts()
+    # Only libraries loaded before dlscratch count: a later one has its own defaults.
+    changed = any(now.get(path, count) != count for path, count in expected.items())
+    return 0 if changed else None
 
 
 def choose_blas_threads(flops: float, look_seconds: float = 0.1) -> int:
@@ -188,8 +262,8 @@ def choose_blas_threads(flops: float, look_seconds: float = 0.1) -> int:
 
 
 @contextmanager
-def blas_threads(network=None, batch_size: int = 1, threads: int | None = None
-                 ) -> Iterator[int | None]:
+def blas_threads(network=None, batch_size: int = 1, threads: int | None = None, *,
+                 passes: int = 3) -> Iterator[int | None]:
     """Run the ``with`` block with the BLAS thread count chosen for ``network``'s steps.
 
     Parameters
@@ -200,6 +274,8 @@ def blas_threads(network=None, batch_size: int = 1, threads: int | None = None
     batch_size : int
     threads : int, optional
         This many threads, chosen by the caller (e.g. ``Trainer(blas_threads=...)``).
+    passes : int
+        3 for training steps, 1 for predictions (see :func:`step_flops`).
 
     Yields
     ------
@@ -213,11 +289,15 @@ def blas_threads(network=None, batch_size: int = 1, threads: int | None = None
             return
         if threads is None:
             threads = 1 if network is None else choose_blas_threads(
-                step_flops(network, batch_size))
+                step_flops(network, batch_size, passes))
     elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     with threadpool_limits(limits=threads, user_api="blas"):
-        yield threads
+        token = _OUR_COUNTS.set(_blas_counts())
+        try:
+            yield threads
+        finally:
+            _OUR_COUNTS.reset(token)
 
 
 def one_blas_thread(function):

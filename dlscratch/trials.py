@@ -15,16 +15,18 @@ The results are the same either way, to the last bit, because
   products) splits a product differently over one thread or two, which changes the
   rounding of the last bits; over thousands of steps such differences grow into other
   accuracies. With one thread everywhere, a trial computes the same numbers in this process
-  and on any worker. It costs little: parallel trials fill the cores already, and the small
-  products of these networks gain little from a second thread.
+  and on any worker with the same kind of processor and the same versions of NumPy and
+  dlscratch. Parallel trials fill the cores anyway; run serially, a search uses one core,
+  which costs little for the small networks of chapter 6 (give large ones an executor).
 """
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor, as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from threadpoolctl import threadpool_limits
 
@@ -44,17 +46,33 @@ class TrialFailure:
     kwargs : dict
         The trial's own keyword arguments (without the shared ones).
     exception : Exception
-        What it raised (for a trial run elsewhere, as the executor sent it back).
+        What it raised (from a worker: a copy sent back, or a RuntimeError with the same
+        text if the exception itself could not be sent).
+    error : str
+        The error as one line of text, e.g. ``'ValueError: lr must be positive'``.
     """
 
     number: int
     kwargs: dict
     exception: Exception
+    error: str
 
-    @property
-    def error(self) -> str:
-        """The error as one line of text, e.g. ``'ValueError: lr must be positive'``."""
-        return f"{type(self.exception).__name__}: {self.exception}"
+
+class _Raised(NamedTuple):
+    """What a trial gives back in place of its result when it raised: picklable."""
+
+    exception: Exception
+    error: str
+
+
+def _raised(exception: Exception) -> _Raised:
+    """Wrap ``exception`` so that a worker can always send it back."""
+    error = f"{type(exception).__name__}: {exception}"
+    try:  # a custom exception may pickle but not unpickle (another __init__ signature)
+        pickle.loads(pickle.dumps(exception))
+    except Exception:  # noqa: BLE001 - any failure: send the text instead
+        exception = RuntimeError(error)
+    return _Raised(exception, error)
 
 
 def run_trials(
@@ -66,7 +84,7 @@ def run_trials(
     description: str | None = "trials",
     on_done: Callable[[int, object], None] | None = None,
 ) -> list:
-    """Call ``function(**shared, **kwargs)`` for every ``kwargs`` in ``trials``.
+    """Call ``function(**{**shared, **kwargs})`` for every ``kwargs`` in ``trials``.
 
     Parameters
     ----------
@@ -76,7 +94,8 @@ def run_trials(
     trials : sequence of dict
         The keyword arguments of each trial, e.g. its hyper-parameters and seeds.
     shared : dict, optional
-        Keyword arguments the same for every trial, e.g. the data.
+        Keyword arguments the same for every trial, e.g. the data (a trial's own value
+        of the same name wins).
     executor : concurrent.futures.Executor or None
         Where the trials run: None runs them one after the other in this process; a
         ``ProcessPoolExecutor`` runs them in its worker processes; a Dask
@@ -130,9 +149,9 @@ def run_trials(
     calls = [{**shared, **kwargs} for kwargs in trials]
     results = [None] * len(calls)
 
-    def finish(number, result=None, exception=None):
-        if exception is not None:
-            result = TrialFailure(number, dict(trials[number]), exception)
+    def finish(number, result):
+        if isinstance(result, _Raised):
+            result = TrialFailure(number, dict(trials[number]), *result)
         results[number] = result
         bar.update()
         if on_done is not None:
@@ -145,12 +164,7 @@ def run_trials(
             disable=True if description is None else None) as bar:
         if executor is None:
             for number, kwargs in enumerate(calls):
-                try:
-                    result = _call(function, kwargs)
-                except Exception as exception:  # noqa: BLE001 - recorded, shown by the caller
-                    finish(number, exception=exception)
-                else:
-                    finish(number, result)
+                finish(number, _call(function, kwargs))
             return results
         futures = {}
         try:
@@ -159,13 +173,14 @@ def run_trials(
                 # workers, priority) as its own options.
                 futures[_submit(executor, function, kwargs, shared)] = number
             for future in as_completed(futures):
+                # A trial's own exception comes back as a result (_call); one here is the
+                # executor's: a worker died, or a trial or its result could not be sent.
                 exception = future.exception()
-                if isinstance(exception, BrokenExecutor):
-                    raise exception  # the pool broke (a worker died): no trial's fault
                 if _is_pickling_error(exception):
                     raise _cannot_send(executor, function, shared, exception) from exception
-                finish(futures[future], future.result() if exception is None else None,
-                       exception)
+                if exception is not None:
+                    raise exception
+                finish(futures[future], future.result())
         finally:
             for future in futures:  # after an error or Ctrl-C, start no more trials
                 future.cancel()
@@ -173,12 +188,19 @@ def run_trials(
 
 
 def _call(function, kwargs):
-    """``function(**kwargs)`` with one BLAS thread: what a worker runs for one trial."""
+    """``function(**kwargs)`` with one BLAS thread: what a worker runs for one trial.
+
+    Returns what the function returns, or a ``_Raised`` for an exception it raised.
+    """
     with threadpool_limits(limits=1, user_api="blas"):
-        return function(**kwargs)
+        try:
+            return function(**kwargs)
+        except Exception as exception:  # noqa: BLE001 - recorded, shown by the caller
+            return _raised(exception)
 
 
 def _submit(executor, function, kwargs, shared):
+    """Submit one trial to ``executor``; a pickling error becomes a clear TypeError."""
     try:
         return executor.submit(_call, function, kwargs)
     except Exception as exception:

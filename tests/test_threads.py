@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -25,6 +27,8 @@ def test_step_flops_counts_the_matrix_products_of_a_step():
     # Affine: 2 N D M per product, three products per layer and step.
     assert threads.step_flops(TwoLayerNet(784, 50, 10, seed=0), 100) == \
         3 * 2 * 100 * (784 * 50 + 50 * 10)
+    assert threads.step_flops(TwoLayerNet(784, 50, 10, seed=0), 100, passes=1) == \
+        2 * 100 * (784 * 50 + 50 * 10)
     # SimpleConvNet: 30 filters 1x5x5 on 24x24 outputs, then 4320 -> 100 -> 10.
     expected = 3 * 2 * 100 * (24 * 24 * 30 * 25 + 4320 * 100 + 100 * 10)
     assert threads.step_flops(SimpleConvNet(seed=0), 100) == expected
@@ -54,7 +58,7 @@ def test_available_cores_subtracts_what_others_keep_busy(monkeypatch, busy_share
     own = iter([1.0, 1.5])  # this process used half a second meanwhile: not others' work
     monkeypatch.setattr(threads, "_own_seconds", lambda: next(own))
     monkeypatch.setattr(threads, "usable_cores", lambda: 4)
-    monkeypatch.setattr(threads.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(threads, "_affinity", lambda: {0, 1, 2, 3})
     assert threads.available_cores(look_seconds=0.0) == expected
 
 
@@ -76,13 +80,65 @@ def test_a_users_environment_variable_wins(monkeypatch, name):
         assert blas_counts() == before
 
 
-def test_a_users_threadpool_limits_block_wins():
-    with threadpool_limits(limits=1, user_api="blas"):
-        inside = blas_counts()
-        with threads.blas_threads(DeepConvNet(seed=0), 100) as n:
-            if inside != list(threads._STARTUP_THREADS):  # a change the user made
-                assert n is None
-            assert blas_counts() == inside
+def test_a_users_threadpool_limits_block_wins(monkeypatch):
+    # A count other than the one at import is the user's: pretend the import saw one more.
+    monkeypatch.setattr(threads, "_STARTUP_COUNTS",
+                        {path: n + 1 for path, n in threads._blas_counts().items()})
+    inside = blas_counts()
+    with threads.blas_threads(DeepConvNet(seed=0), 100) as n:
+        assert n is None
+        assert blas_counts() == inside
+    # The same counts as at import: dlscratch chooses.
+    monkeypatch.setattr(threads, "_STARTUP_COUNTS", threads._blas_counts())
+    with threads.blas_threads(TwoLayerNet(784, 50, 10), 100) as n:
+        assert n == 1
+    # A BLAS library loaded after dlscratch does not count as a setting of the user's.
+    monkeypatch.setattr(threads, "_STARTUP_COUNTS", {})
+    with threads.blas_threads(TwoLayerNet(784, 50, 10), 100) as n:
+        assert n == 1
+
+
+def test_inside_its_own_block_dlscratch_chooses_again_but_not_inside_the_users():
+    with threads.blas_threads(threads=2) as outer:
+        assert outer == 2
+        with threads.blas_threads() as inner:  # e.g. a gradient check in a callback
+            assert inner == 1 and set(blas_counts()) <= {1}
+        with threadpool_limits(limits=1, user_api="blas"):
+            with threads.blas_threads(DeepConvNet(seed=0), 100) as inner:
+                assert inner is None
+
+
+def test_busy_seconds_counts_only_the_cpus_of_this_process(monkeypatch):
+    stat = ("cpu  900 0 100 1000 0 0 0 0 0 0\n"
+            "cpu0 500 0 0 500 0 0 0 0 0 0\n"
+            "cpu1 400 0 100 500 0 0 0 0 0 0\n"
+            "intr 12345\n")
+    monkeypatch.setattr(threads, "open", lambda path: io.StringIO(stat), raising=False)
+    monkeypatch.setattr(threads, "_affinity", lambda: {1})
+    clock = threads.os.sysconf("SC_CLK_TCK")
+    assert threads._busy_seconds() == (500 / clock, 1000 / clock)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"/proc/self/cgroup": "0::/user.slice/job\n",
+      "/sys/fs/cgroup/user.slice/job/cpu.max": "150000 100000\n"}, 1.5),
+    ({"/proc/self/cgroup": "0::/\n", "/sys/fs/cgroup/cpu.max": "max 100000\n"}, None),
+    ({"/proc/self/cgroup": "4:cpu,cpuacct:/docker/abc\n",
+      "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "200000\n",
+      "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n"}, 2.0),
+    ({"/proc/self/cgroup": "4:cpu,cpuacct:/\n",
+      "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "-1\n",
+      "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),
+])
+def test_a_container_quota_caps_the_cores(monkeypatch, files, expected):
+    def fake_open(path):
+        if path not in files:
+            raise FileNotFoundError(path)
+        return io.StringIO(files[path])
+
+    monkeypatch.setattr(threads, "open", fake_open, raising=False)
+    assert threads._cgroup_cpus() == expected
 
 
 def test_a_bad_setting_is_named(monkeypatch):

@@ -8,15 +8,17 @@ import math
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+import dask
 import numpy as np
 import pytest
 import tqdm
 from distributed import Client, LocalCluster
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import dlscratch.trials
 from dlscratch import TwoLayerNet
 from dlscratch.hyperparams import Trial, random_search
+from dlscratch.threads import usable_cores
 from dlscratch.trials import TrialFailure, run_trials
 
 SPACE = {"lr": (1e-4, 1.0), "weight_decay_lambda": (1e-8, 1e-4)}
@@ -54,6 +56,21 @@ class OneThreadNet(TwoLayerNet):
         if set(blas_threads()) != {1}:
             raise RuntimeError(f"trained with {blas_threads()} BLAS threads")
         return super().loss_and_gradient(x, t)
+
+
+class TwoArgumentError(Exception):
+    """Pickles, but cannot be unpickled (its __init__ wants two arguments)."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a} and {b}")
+
+
+def raise_awkwardly(kind):
+    if kind == "unpicklable":
+        raise TypeError("cannot pickle this trial's own lock")  # looks like a pickling error
+    if kind == "two arguments":
+        raise TwoArgumentError(1, 2)
+    return kind
 
 
 def one_thread_network(seed, weight_decay_lambda):
@@ -102,8 +119,12 @@ def serial(data):
 @pytest.fixture(scope="module")
 def dask_executor():
     """A Dask cluster of two worker processes on this machine (127.0.0.1 only)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
+    # Dask's nanny sets OMP_NUM_THREADS=1 & co. in its workers by default (None unsets
+    # them); without that, the one-thread tests below check dlscratch's own limit.
+    unset = dict.fromkeys(["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"])
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": unset}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                         host="127.0.0.1", dashboard_address=None) as cluster, \
             Client(cluster) as client:
         yield client.get_executor()
 
@@ -116,16 +137,33 @@ def test_processes_give_the_serial_results(data, serial):
     assert len({tr.val_acc for tr in serial}) > 2  # the trials differ: a real comparison
 
 
+@pytest.mark.parametrize("where", ["serial", "processes"])
+def test_a_trials_own_exception_never_stops_the_others(where):
+    trials = [{"kind": "unpicklable"}, {"kind": "two arguments"}, {"kind": "fine"}]
+    if where == "serial":
+        results = run_trials(raise_awkwardly, trials, description=None)
+    else:
+        with ProcessPoolExecutor(2) as executor:
+            results = run_trials(raise_awkwardly, trials, executor=executor, description=None)
+    first, second, third = results
+    assert first.error == "TypeError: cannot pickle this trial's own lock"
+    assert second.error == "TwoArgumentError: 1 and 2" and second.number == 1
+    assert third == "fine"
+
+
 def test_every_trial_runs_with_one_blas_thread():
-    with ProcessPoolExecutor(2) as executor:
+    # Two threads allowed around the call (and so in forked workers): the trials must
+    # still get one, also on a one-core machine.
+    with threadpool_limits(limits=2, user_api="blas"), ProcessPoolExecutor(2) as executor:
         counts = [*run_trials(blas_threads, [{}]),
                   *run_trials(blas_threads, [{}, {}], executor=executor)]
     assert len(counts) == 3 and all(threads and set(threads) == {1} for threads in counts)
 
 
 def test_the_training_itself_runs_with_one_blas_thread(data):
-    trials = random_search(one_thread_network, *data, **{**SEARCH, "n_trials": 2})
-    with ProcessPoolExecutor(2) as executor:
+    with threadpool_limits(limits=2, user_api="blas"):
+        trials = random_search(one_thread_network, *data, **{**SEARCH, "n_trials": 2})
+    with threadpool_limits(limits=2, user_api="blas"), ProcessPoolExecutor(2) as executor:
         trials += random_search(one_thread_network, *data, **{**SEARCH, "n_trials": 2},
                                 executor=executor)
     assert [tr.error for tr in trials] == [None] * 4
@@ -223,6 +261,10 @@ def test_a_failed_trial_on_dask_is_kept_and_named(data, serial, dask_executor):
 def test_dask_trials_run_with_one_blas_thread(data, dask_executor):
     (threads,) = run_trials(blas_threads, [{}], executor=dask_executor)
     assert threads and set(threads) == {1}
+    # ... by dlscratch's limit: the workers themselves start with one per core.
+    default = dask_executor.submit(blas_threads).result()
+    if usable_cores() > 1:
+        assert max(default) > 1
     trials = random_search(one_thread_network, *data, **{**SEARCH, "n_trials": 2},
                            executor=dask_executor)
     assert [tr.error for tr in trials] == [None] * 2

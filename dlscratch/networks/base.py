@@ -288,7 +288,8 @@ class Network:
         ``Affine`` and row-wise layers evaluate many perturbed parameter sets
         in one batched computation (:mod:`dlscratch.networks.numerical`); any
         other network perturbs one entry at a time.  Running statistics are
-        left unchanged.
+        left unchanged.  The many small products run on one BLAS thread
+        (:mod:`dlscratch.threads`).
         """
         from dlscratch.networks.numerical import batched_numerical_gradient
 
