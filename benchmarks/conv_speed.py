@@ -34,24 +34,29 @@ step pays for new zeroed pages; the page faults per step are printed.  The scrip
 calls :func:`dlscratch.memory.keep_freed_memory`, as ``Trainer.train`` does;
 ``--no-keep-memory`` shows the difference.
 
+The script also times ``Trainer(..., workers=2)`` on MNIST (what the README recommends
+on two cores), and compares its epoch with the FLOP floor and the traffic floor of
+``machine.py`` and with PyTorch's (targets: SimpleConvNet at most 0.8 times PyTorch's
+time, DeepConvNet at most 1.0).
+
 Measured on the project's 2-core machine, ``python benchmarks/conv_speed.py
---torch-python <python with torch 2.13.0>``, two runs 6 minutes apart (load average
-1.1-1.4), s/epoch extrapolated from 30 steps:
+--torch-python <python with torch 2.13.0>`` (load average 1.9 at the start), s/epoch
+extrapolated from 30 steps:
 
-=============  ==============  =============  =====================  ======
-network        whole batch     workers=2      PyTorch, same minutes  target
-=============  ==============  =============  =====================  ======
-SimpleConvNet  8.5 and 13.4    6.7 and 6.8    10.3 and 7.7           <= 10
-DeepConvNet    45.3 and 112.8  33.7 and 37.4  26.8 and 27.9          <= 45
-=============  ==============  =============  =====================  ======
+=============  ===========  =========  ========================  =====================
+network        whole batch  workers=2  Trainer(..., workers=2)   PyTorch, same minutes
+=============  ===========  =========  ========================  =====================
+SimpleConvNet  12.9         7.5        8.1 (0.80x)               10.2
+DeepConvNet    112.6        39.2       35.4 (1.35x)              26.3
+=============  ===========  =========  ========================  =====================
 
-Real ``Trainer`` epochs on MNIST with ``workers=2`` (Adam, batch 100): SimpleConvNet
-7.2, 7.2 and 7.3 s; DeepConvNet 35.5 and 34.4 s.  The whole-batch column swings with
-the BLAS's two threads, which at times ran DeepConvNet at half the speed of
-``OPENBLAS_NUM_THREADS=1`` (112.8 against about 59 s/epoch); ``workers=2`` runs the BLAS
-with one thread per worker and stayed at 33-38 s.  With ``--no-keep-memory`` a step
-had 915-1,900 page faults instead of 7-113 and the whole batch took 12.5 (SimpleConvNet)
-and 50.0 s/epoch (DeepConvNet).
+The whole-batch column swings with the BLAS's two threads (45 to 113 s/epoch for
+DeepConvNet in other runs); ``workers=2`` runs the BLAS with one thread per worker.
+DeepConvNet's Trainer epoch is 2.3 times its FLOP floor (15.3 s at 205 GFLOP/s): the
+3x3 convolutions with 16 to 64 filters are matrix products too narrow for the BLAS's
+peak (78400 x 144 x 16 ran at 35-46 GFLOP/s on one thread, square ones at about 100).
+With ``--no-keep-memory`` a step had 915-1,900 page faults instead of 7-113 and the
+whole batch took 12.5 (SimpleConvNet) and 50.0 s/epoch (DeepConvNet) in an earlier run.
 """
 
 from __future__ import annotations
