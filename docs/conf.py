@@ -210,6 +210,17 @@ the comparison is made.""",
         "modules": ["dlscratch.gradient", "dlscratch.networks.numerical"],
     },
     {
+        "title": "Automatic differentiation",
+        "intro": """\
+Chapter 9's engine: a {class}`~dlscratch.autograd.Variable` records the
+{class}`~dlscratch.autograd.Function` that computed it, and `backward()` applies the
+chain rule in topological order, adding up the gradients of a Variable used twice. The
+operations work on whole NumPy arrays with broadcasting, and `create_graph=True` records
+the backward pass too, for second derivatives.""",
+        "modules": ["dlscratch.autograd", "dlscratch.autograd.core",
+                    "dlscratch.autograd.functions"],
+    },
+    {
         "title": "Optimizers",
         "intro": """\
 Chapter 6's update rules: SGD, Momentum, Nesterov, AdaGrad, RMSprop and Adam. Each has

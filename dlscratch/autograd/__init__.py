@@ -1,0 +1,33 @@
+"""Automatic differentiation (chapter 9): a small define-by-run engine on NumPy arrays.
+
+>>> from dlscratch.autograd import Variable
+>>> x = Variable(3.0)
+>>> y = x * x + 2 * x          # recorded as it runs
+>>> y.backward()               # dy/dx = 2x + 2
+>>> float(x.grad.data)
+8.0
+
+:mod:`dlscratch.autograd.core` holds the graph (``Variable``, ``Function``, ``backward``),
+:mod:`dlscratch.autograd.functions` the operations, each with its own backward.
+"""
+
+from dlscratch.autograd.core import Function, Variable, as_variable, grad_enabled, no_grad
+from dlscratch.autograd.functions import (
+    affine,
+    broadcast_to,
+    exp,
+    log,
+    matmul,
+    mean,
+    relu,
+    reshape,
+    sigmoid,
+    softmax_cross_entropy,
+    sum_to,
+    tanh,
+    transpose,
+)
+
+__all__ = ["Variable", "Function", "as_variable", "no_grad", "grad_enabled", "affine",
+           "broadcast_to", "exp", "log", "matmul", "mean", "relu", "reshape", "sigmoid",
+           "softmax_cross_entropy", "sum_to", "tanh", "transpose"]
