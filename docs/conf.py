@@ -216,9 +216,10 @@ Chapter 9's engine: a {class}`~dlscratch.autograd.Variable` records the
 {class}`~dlscratch.autograd.Function` that computed it, and `backward()` applies the
 chain rule in topological order, adding up the gradients of a Variable used twice. The
 operations work on whole NumPy arrays with broadcasting, and `create_graph=True` records
-the backward pass too, for second derivatives.""",
+the backward pass too, for second derivatives. `AutogradTwoLayerNet` is `TwoLayerNet`
+written as one expression, trained by the same optimizers and `Trainer`.""",
         "modules": ["dlscratch.autograd", "dlscratch.autograd.core",
-                    "dlscratch.autograd.functions"],
+                    "dlscratch.autograd.functions", "dlscratch.autograd.networks"],
     },
     {
         "title": "Optimizers",

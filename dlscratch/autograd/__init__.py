@@ -8,7 +8,8 @@
 8.0
 
 :mod:`dlscratch.autograd.core` holds the graph (``Variable``, ``Function``, ``backward``),
-:mod:`dlscratch.autograd.functions` the operations, each with its own backward.
+:mod:`dlscratch.autograd.functions` the operations, each with its own backward, and
+:mod:`dlscratch.autograd.networks` a network written as one such expression.
 """
 
 from dlscratch.autograd.core import Function, Variable, as_variable, grad_enabled, no_grad
@@ -27,7 +28,8 @@ from dlscratch.autograd.functions import (
     tanh,
     transpose,
 )
+from dlscratch.autograd.networks import AutogradTwoLayerNet
 
 __all__ = ["Variable", "Function", "as_variable", "no_grad", "grad_enabled", "affine",
            "broadcast_to", "exp", "log", "matmul", "mean", "relu", "reshape", "sigmoid",
-           "softmax_cross_entropy", "sum_to", "tanh", "transpose"]
+           "softmax_cross_entropy", "sum_to", "tanh", "transpose", "AutogradTwoLayerNet"]
