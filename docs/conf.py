@@ -217,9 +217,11 @@ Chapter 9's engine: a {class}`~dlscratch.autograd.Variable` records the
 chain rule in topological order, adding up the gradients of a Variable used twice. The
 operations work on whole NumPy arrays with broadcasting, and `create_graph=True` records
 the backward pass too, for second derivatives. `AutogradTwoLayerNet` is `TwoLayerNet`
-written as one expression, trained by the same optimizers and `Trainer`.""",
+written as one expression, trained by the same optimizers and `Trainer`; `plot_graph`
+draws any expression's graph with Matplotlib.""",
         "modules": ["dlscratch.autograd", "dlscratch.autograd.core",
-                    "dlscratch.autograd.functions", "dlscratch.autograd.networks"],
+                    "dlscratch.autograd.functions", "dlscratch.autograd.networks",
+                    "dlscratch.autograd.graph"],
     },
     {
         "title": "Optimizers",

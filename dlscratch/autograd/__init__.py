@@ -9,7 +9,8 @@
 
 :mod:`dlscratch.autograd.core` holds the graph (``Variable``, ``Function``, ``backward``),
 :mod:`dlscratch.autograd.functions` the operations, each with its own backward, and
-:mod:`dlscratch.autograd.networks` a network written as one such expression.
+:mod:`dlscratch.autograd.networks` a network written as one such expression, and
+:mod:`dlscratch.autograd.graph` draws the graph behind any Variable.
 """
 
 from dlscratch.autograd.core import Function, Variable, as_variable, grad_enabled, no_grad
