@@ -363,7 +363,7 @@ class SoftmaxCrossEntropy(Function):
 
 
 def softmax_cross_entropy(scores, labels) -> Variable:
-    """The mean loss of ``scores`` (N, C) for integer ``labels`` (N,) of 0 ... C-1."""
+    """The mean loss of ``scores`` (N, C) for integer ``labels`` (N,) from 0 to C - 1."""
     scores = as_variable(scores)
     labels = np.asarray(labels.data if isinstance(labels, Variable) else labels)
     if labels.shape != scores.shape[:1] or labels.dtype.kind not in "iu":
