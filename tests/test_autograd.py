@@ -236,3 +236,5 @@ def test_bad_input_is_named():
         F.softmax_cross_entropy(Variable(np.ones((2, 3))), np.array([0, 3]))
     with pytest.raises(TypeError, match="exponent"):
         Variable(2.0) ** Variable(2.0)
+    with pytest.raises(ValueError, match=r"add: shapes \(3,\) and \(4,\) do not broadcast"):
+        Variable(np.ones(3)) + np.ones(4)

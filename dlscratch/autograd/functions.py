@@ -27,6 +27,16 @@ def _constant_like(value, like: Variable) -> Variable:
     return Variable(np.asarray(value, dtype=like.dtype))
 
 
+def _broadcastable(name: str, x0: Variable, x1: Variable) -> tuple[Variable, Variable]:
+    """``(x0, x1)`` if NumPy can broadcast their shapes together; else a clear ValueError."""
+    try:
+        np.broadcast_shapes(x0.shape, x1.shape)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {x0.shape} and {x1.shape} do not broadcast "
+                         "together (trailing axes must be equal or 1)") from None
+    return x0, x1
+
+
 # -- arithmetic, with broadcasting ------------------------------------------------------------
 
 class Add(Function):
@@ -92,25 +102,25 @@ class Pow(Function):
 def add(x0, x1) -> Variable:
     """``x0 + x1`` (broadcasting)."""
     x0 = as_variable(x0)
-    return Add()(x0, _constant_like(x1, x0))
+    return Add()(*_broadcastable("add", x0, _constant_like(x1, x0)))
 
 
 def sub(x0, x1) -> Variable:
     """``x0 - x1`` (broadcasting)."""
     x0 = as_variable(x0)
-    return Sub()(x0, _constant_like(x1, x0))
+    return Sub()(*_broadcastable("sub", x0, _constant_like(x1, x0)))
 
 
 def mul(x0, x1) -> Variable:
     """``x0 * x1``, elementwise (broadcasting)."""
     x0 = as_variable(x0)
-    return Mul()(x0, _constant_like(x1, x0))
+    return Mul()(*_broadcastable("mul", x0, _constant_like(x1, x0)))
 
 
 def div(x0, x1) -> Variable:
     """``x0 / x1``, elementwise (broadcasting)."""
     x0 = as_variable(x0)
-    return Div()(x0, _constant_like(x1, x0))
+    return Div()(*_broadcastable("div", x0, _constant_like(x1, x0)))
 
 
 def neg(x) -> Variable:
