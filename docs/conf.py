@@ -216,11 +216,13 @@ Chapter 9's engine: a {class}`~dlscratch.autograd.Variable` records the
 {class}`~dlscratch.autograd.Function` that computed it, and `backward()` applies the
 chain rule in topological order, adding up the gradients of a Variable used twice. The
 operations work on whole NumPy arrays with broadcasting, and `create_graph=True` records
-the backward pass too, for second derivatives. `AutogradTwoLayerNet` is `TwoLayerNet`
-written as one expression, trained by the same optimizers and `Trainer`; `plot_graph`
-draws any expression's graph with Matplotlib.""",
+the backward pass too, for second derivatives. Convolution and max pooling are built on
+the layers' `im2col`. `AutogradTwoLayerNet` and `AutogradSimpleConvNet` are `TwoLayerNet`
+and `SimpleConvNet` written as one expression each, trained by the same optimizers and
+`Trainer`; `plot_graph` draws any expression's graph with Matplotlib.""",
         "modules": ["dlscratch.autograd", "dlscratch.autograd.core",
-                    "dlscratch.autograd.functions", "dlscratch.autograd.networks",
+                    "dlscratch.autograd.functions", "dlscratch.autograd.conv",
+                    "dlscratch.autograd.networks",
                     "dlscratch.autograd.graph"],
     },
     {

@@ -8,11 +8,13 @@
 8.0
 
 :mod:`dlscratch.autograd.core` holds the graph (``Variable``, ``Function``, ``backward``),
-:mod:`dlscratch.autograd.functions` the operations, each with its own backward, and
-:mod:`dlscratch.autograd.networks` a network written as one such expression, and
+:mod:`dlscratch.autograd.functions` the operations, each with its own backward,
+:mod:`dlscratch.autograd.conv` convolution and max pooling on the layers' ``im2col``,
+:mod:`dlscratch.autograd.networks` networks written as one such expression, and
 :mod:`dlscratch.autograd.graph` draws the graph behind any Variable.
 """
 
+from dlscratch.autograd.conv import conv2d, max_pool2d
 from dlscratch.autograd.core import Function, Variable, as_variable, grad_enabled, no_grad
 from dlscratch.autograd.functions import (
     affine,
@@ -29,8 +31,13 @@ from dlscratch.autograd.functions import (
     tanh,
     transpose,
 )
-from dlscratch.autograd.networks import AutogradTwoLayerNet
+from dlscratch.autograd.networks import (
+    AutogradNetwork,
+    AutogradSimpleConvNet,
+    AutogradTwoLayerNet,
+)
 
 __all__ = ["Variable", "Function", "as_variable", "no_grad", "grad_enabled", "affine",
            "broadcast_to", "exp", "log", "matmul", "mean", "relu", "reshape", "sigmoid",
-           "softmax_cross_entropy", "sum_to", "tanh", "transpose", "AutogradTwoLayerNet"]
+           "softmax_cross_entropy", "sum_to", "tanh", "transpose", "conv2d", "max_pool2d",
+           "AutogradNetwork", "AutogradTwoLayerNet", "AutogradSimpleConvNet"]
