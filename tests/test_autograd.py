@@ -83,6 +83,42 @@ def test_shapes_matrices_and_the_loss():
     assert F.softmax_cross_entropy(Variable(scores), labels).data == pytest.approx(expected)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.booleans(),
+       st.integers(0, 2**16))
+def test_matmul_and_affine_for_any_sizes(n, d, m, with_bias, seed):
+    rng = np.random.default_rng(seed)
+    x, W, b = rng.standard_normal((n, d)), rng.standard_normal((d, m)), rng.standard_normal(m)
+    check(F.matmul, x, W)
+    if with_bias:
+        check(F.affine, x, W, b)
+    else:
+        check(lambda u, v: F.affine(u, v), x, W)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=4).map(tuple), st.data())
+def test_reshape_transpose_broadcast_and_sum_to_for_any_shapes(shape, data):
+    x = np.random.default_rng(len(shape)).standard_normal(shape)
+    axes = tuple(data.draw(st.permutations(range(len(shape)))))
+    check(lambda v: F.transpose(v, axes), x)
+    check(lambda v: F.reshape(v, (int(np.prod(shape)),)), x)
+    # Broadcast to a shape with new leading axes and 1s grown, and sum back down to it.
+    lead = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    ones = tuple(1 if data.draw(st.booleans()) else n for n in shape)
+    small = np.random.default_rng(1).standard_normal(ones)
+    check(lambda v: F.broadcast_to(v, lead + shape), small)
+    check(lambda v: F.sum_to(v, ones), np.random.default_rng(2).standard_normal(lead + shape))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 5), st.integers(2, 5), st.floats(0.1, 10), st.integers(0, 2**16))
+def test_softmax_cross_entropy_for_any_batch_and_scale(n, c, scale, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, c, n)
+    check(lambda s: F.softmax_cross_entropy(s, labels), scale * rng.standard_normal((n, c)))
+
+
 def test_a_variable_used_twice_gets_both_gradients():
     x = Variable(3.0)
     y = x * x + x  # dy/dx = 2x + 1
