@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the documentation the way CI does: install the docs extra into .venv,
+# Build the documentation the way CI does: install the docs (and onnx) extras into .venv,
 # run every doctest of the pages, then build the HTML site. Any Sphinx warning
 # fails the build (-W), after the whole build has run (--keep-going), so one
 # run reports every problem.
@@ -22,8 +22,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 start=$SECONDS
-echo "== docs: install the docs extra into $venv"
-"$venv/bin/python" -m pip install --quiet ".[docs]"
+echo "== docs: install the docs and onnx extras into $venv"
+# The onnx extra too: the ONNX page exports a network and runs it in ONNX Runtime.
+"$venv/bin/python" -m pip install --quiet ".[docs,onnx]"
 
 # A fresh build every time: stale generated pages must never hide a warning.
 rm -rf docs/_build docs/_generated

@@ -1,9 +1,10 @@
-"""Train SimpleConvNet or DeepConvNet on MNIST and write the parameters that ship with dlscratch.
+"""Train a network on MNIST and write the parameters that ship with dlscratch.
 
+    python benchmarks/train_convnets.py two_layer      # TwoLayerNet 784-100-10, He init
     python benchmarks/train_convnets.py simple_conv
     python benchmarks/train_convnets.py deep_conv
 
-Both train on the 60,000 training images with Adam (lr 0.001), mini-batches of 100, for
+All three train on the 60,000 training images with Adam (lr 0.001), mini-batches of 100, for
 20 epochs, with the Trainer's per-epoch line (loss and accuracy on the first 2,000 training
 and 2,000 test images, to keep evaluation cheap; the final accuracy uses all test images).
 The parameters are then saved as float16 into ``dlscratch/pretrained/<name>.npz`` (use
@@ -17,6 +18,8 @@ from it after an interruption.
 The shipped files came from these commands (run with ``OPENBLAS_NUM_THREADS=1`` on a
 2-core machine shared with other jobs, so the times are only indicative):
 
+- two_layer (no thread setting, default ``--workers``): 0.6 s per epoch; final test
+  accuracy 0.9771, also after the float16 round trip.
 - simple_conv: 58 s per epoch; final test accuracy 0.9880, 0.9881 after the float16
   round trip (all 10,000 test images).
 - deep_conv (stopped after epoch 1 and continued with ``--resume``): 144 s per epoch on
@@ -44,10 +47,18 @@ from dlscratch import pretrained
 from dlscratch.callbacks import Checkpoint
 from dlscratch.datasets import load_mnist
 from dlscratch.io import load_npz, save_npz
-from dlscratch.networks import DeepConvNet, SimpleConvNet
+from dlscratch.networks import DeepConvNet, SimpleConvNet, TwoLayerNet
 from dlscratch.trainer import Trainer
 
-NETWORKS = {"simple_conv": SimpleConvNet, "deep_conv": DeepConvNet}
+NETWORKS = {"two_layer": TwoLayerNet, "simple_conv": SimpleConvNet, "deep_conv": DeepConvNet}
+
+
+def new_network(name: str, seed: int):
+    """The architecture of pretrained model ``name``, with new random weights."""
+    arguments = dict(pretrained.ARGUMENTS.get(name, {}))
+    if name == "two_layer":
+        arguments["weight_init_std"] = "he"  # for ReLU; the textbook's 0.01 learns slower
+    return NETWORKS[name](**arguments, seed=seed)
 
 
 def main(argv=None) -> None:
@@ -72,7 +83,7 @@ def main(argv=None) -> None:
 
     (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False)
     x_train, t_train = x_train[:args.train_size], t_train[:args.train_size]
-    network = NETWORKS[args.name](seed=args.seed)
+    network = new_network(args.name, args.seed)
     print(network)
     trainer = Trainer(network, x_train, t_train, x_test, t_test,
                       epochs=args.epochs, mini_batch_size=100,
@@ -99,7 +110,7 @@ def main(argv=None) -> None:
     if out == Path(str(pretrained.path(args.name))):
         shipped = pretrained.load(args.name)
     else:
-        shipped = NETWORKS[args.name](seed=0)
+        shipped = new_network(args.name, 0)
         shipped.load_state_dict(load_npz(out))
     acc = shipped.accuracy(x_test, t_test, batch_size=1000)
     first = shipped.accuracy(x_test[:1000], t_test[:1000])

@@ -166,7 +166,7 @@ initial_filters = network.params["W1"].copy()
 #
 # The full run prints test accuracies of 0.952, 0.972 and 0.980 after epochs
 # 1 to 3 (on 1,000 test images) and **0.9827** on all 10,000 test images at
-# the end, after 35 s of training steps for 1,800 iterations. The shipped
+# the end, after 30 s of training steps for 1,800 iterations. The shipped
 # parameters, trained for 20 epochs, reach 0.9881. For comparison, chapter 5's
 # fully connected `TwoLayerNet` reached 0.9698 after 17 epochs.
 #

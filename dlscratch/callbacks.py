@@ -1,8 +1,9 @@
 """Callbacks: small objects the :class:`~dlscratch.trainer.Trainer` calls between epochs.
 
-A callback overrides any of ``on_train_begin(trainer)``, ``on_epoch_end(trainer)`` and
-``on_train_end(trainer)``. At ``on_epoch_end`` the epoch's numbers are already in
-``trainer.history``. To stop training, a callback calls ``trainer.stop(reason)``.
+A callback overrides any of ``on_train_begin(trainer)``, ``on_step_end(trainer)``,
+``on_epoch_end(trainer)`` and ``on_train_end(trainer)``. At ``on_epoch_end`` the epoch's
+numbers are already in ``trainer.history``. To stop training, a callback calls
+``trainer.stop(reason)``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ class Callback:
 
     def on_train_begin(self, trainer) -> None:
         """Called once when ``trainer.train()`` starts (also when it resumes)."""
+
+    def on_step_end(self, trainer) -> None:
+        """Called after each training step; its loss is ``trainer.history.iter_loss[-1]``.
+
+        Runs hundreds of times per epoch, so it should be cheap (a live plot, a pause).
+        """
 
     def on_epoch_end(self, trainer) -> None:
         """Called after each epoch's evaluation; ``trainer.current_epoch`` epochs are done."""

@@ -55,12 +55,12 @@ decoding, so that the grey-level arrays stay small (an 8000x8000 RGBA photo woul
 otherwise need gigabytes); the digit ends up in a 20x20 box anyway."""
 
 
-def load_digit(path: str | os.PathLike, invert: bool | None = None) -> np.ndarray:
+def load_digit(path, invert: bool | None = None) -> np.ndarray:
     """Read an image file (PNG, JPEG, ...) of one digit and make it MNIST-like.
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, path-like, or a binary file object (e.g. ``io.BytesIO`` of a PNG)
         Any image format Pillow reads, any size, grey or colour, with or
         without transparency.
     invert : bool, optional
@@ -74,9 +74,11 @@ def load_digit(path: str | os.PathLike, invert: bool | None = None) -> np.ndarra
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    path = os.fspath(path)
+    source = path
+    # Error messages name the file; a file object is named by its name, if it has one.
+    path = os.fspath(path) if not hasattr(path, "read") else getattr(path, "name", "image")
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ValueError(f"{path}: the image has {width}x{height} pixels, more than "

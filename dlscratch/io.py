@@ -71,7 +71,8 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         archive = zipfile.ZipFile(path)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:
+        # NotImplementedError: a damaged header can claim a zip version we do not read.
         raise ValueError(f"{path}: not an .npz file ({_what_it_is(path) or err})") from None
     with archive:
         arrays = {}
@@ -105,7 +106,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> 
         if str(err).startswith(path):
             raise
         raise ValueError(f"{where} is damaged ({err})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as err:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError,
+            RuntimeError) as err:
+        # A flipped bit in an entry's header can also claim an unknown compression method
+        # (NotImplementedError) or encryption (RuntimeError: a password is required).
         raise ValueError(f"{where} is damaged ({err})") from None
     if len(data) != size:
         raise ValueError(f"{where} is truncated: {len(data):,} of {size:,} bytes")

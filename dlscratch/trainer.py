@@ -331,6 +331,9 @@ class Trainer:
 
     def _train(self) -> float:
         self._stop_requested = self._blew_up = False
+        # Only the callbacks that have a per-step hook are called at every step.
+        self._step_callbacks = [cb for cb in self.callbacks
+                                if type(cb).on_step_end is not Callback.on_step_end]
         keep_freed_memory()  # the steps reuse memory instead of faulting in new pages
         for cb in self.callbacks:
             cb.on_train_begin(self)
@@ -404,6 +407,8 @@ class Trainer:
             iter_loss.append(loss)
             self.current_iter += 1
             bar.update()
+            for cb in self._step_callbacks:
+                cb.on_step_end(self)
             if diverging(iter_loss, self._start_loss):
                 self._diverged(epoch_start)
                 return False

@@ -201,6 +201,15 @@ trained convolutional networks ship with the package ({mod}`dlscratch.pretrained
         ],
     },
     {
+        "title": "Export",
+        "intro": """\
+{func}`~dlscratch.onnx_export.to_onnx` writes a network's forward pass as an ONNX file,
+one or two standard operators per layer, for ONNX Runtime, Netron and other frameworks;
+{func}`~dlscratch.onnx_export.plot_onnx_graph` draws the graph of such a file. See
+{doc}`/onnx`.""",
+        "modules": ["dlscratch.onnx_export"],
+    },
+    {
         "title": "Gradients",
         "intro": """\
 Chapter 4's numerical differentiation and gradient descent, and the gradient check
@@ -299,6 +308,7 @@ page starts with what the command does. {doc}`/cli` shows the help of every comm
             "dlscratch.cli.train",
             "dlscratch.cli.evaluate",
             "dlscratch.cli.predict",
+            "dlscratch.cli.export",
             "dlscratch.cli.show",
             "dlscratch.cli.compare",
             "dlscratch.cli.gradcheck",
@@ -439,7 +449,7 @@ copybutton_selector = "div:not(.output) > div.highlight pre"
 
 # ---------------------------------------------------------------- chapter pages
 
-CHAPTERS = range(1, 9)  # chapters/ch01_*.py ... chapters/ch08_*.py; a missing one fails the build
+CHAPTERS = range(1, 10)  # chapters/ch01_*.py ... chapters/ch09_*.py; a missing one fails the build
 # The stored full runs (scripts/store_chapter_runs.py): chNN.json and the figures chNN_*.png.
 FULL_RUNS = DOCS / "_static" / "full-runs" / "chapters"
 STORE_COMMAND = "python scripts/store_chapter_runs.py"
@@ -572,7 +582,7 @@ def write_if_changed(path: Path, text: str) -> None:
 def write_chapter_pages() -> None:
     """Write ``_generated/chapters/chNN.ipynb`` from each chapter script and its full run.
 
-    The chapter index lists all eight pages, so a missing script is a
+    The chapter index lists all nine pages, so a missing script is a
     reference to a missing page: a warning, which fails the build.
     """
     for n in CHAPTERS:

@@ -162,6 +162,16 @@ CLAIMS = [
     ("ch07", r"after (\d+) s of training steps", r"iterations in (\d+) s of training"),
     ("ch07", r"20 epochs, reach ([\d.]+)",
      r"the shipped parameters \(20 epochs\): test accuracy ([\d.]+)"),
+    ("ch09", r"minimum at \$x = 1\$ in (\d+) steps", r"Newton (\d+), gradient descent"),
+    ("ch09", r"learning rate 0.01 needs (\d+)", r"gradient descent \(lr 0.01\) (\d+)"),
+    ("ch09", r"took ([\d.]+) s with the layers", r"TwoLayerNet\s+([\d.]+) s per epoch"),
+    ("ch09", r"([\d.]+) s with autograd", r"AutogradTwoLayerNet\s+([\d.]+) s per epoch"),
+    ("ch09", r"autograd, ([\d.]+) times as long", r"autograd takes ([\d.]+) times"),
+    ("ch09", r"reached test accuracy ([\d.]+)",
+     r"AutogradTwoLayerNet .* test accuracy ([\d.]+)"),
+    ("ch09", r"largest difference between their scores was ([\d.e-]+),",
+     r"largest score difference ([\d.e-]+);"),
+    ("ch09", r"same label as dlscratch for all ([\d,]+)", r"same label for ([\d,]+);"),
     ("ch08", r"test accuracy \*\*([\d.]+)\*\* on all 10,000", r"test accuracy ([\d.]+) on 10,000"),
     ("ch08", r"— (\d+) mistakes —", r"(\d+) misclassified"),
     ("ch08", r"10,000 images took ([\d.]+) s", r"\(([\d.]+) s for the forward pass\)"),
@@ -184,8 +194,11 @@ def test_the_prose_quotes_the_numbers_of_the_stored_run(claim):
     assert quoted, f"{script.name}: the prose no longer says {in_prose!r}"
     printed = re.search(in_output, printed_text(stored_run(script)))
     assert printed, f"{chapter}'s stored run did not print {in_output!r}"
-    text = {"not one": "0"}.get(quoted.group(1), quoted.group(1).rstrip("."))  # ends a sentence
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    value = float(printed.group(1)) / unit
+    # A number may end a sentence ("0.97.") or have thousands separators ("10,000").
+    text = {"not one": "0"}.get(quoted.group(1), quoted.group(1).rstrip(".").replace(",", ""))
+    decimals = len(text.split("e")[0].split(".")[1]) if "." in text else 0
+    exponent = int(text.split("e")[1]) if "e" in text else 0  # 1.5e-05: 1 decimal of 1e-05
+    value = float(printed.group(1).replace(",", "")) / unit
+    decimals -= exponent
     assert abs(value - float(text)) <= 0.5 * 10 ** -decimals + 1e-12, (
         f"{script.name} says {text} where its stored run printed {printed.group(1)}")

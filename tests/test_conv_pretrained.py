@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlscratch import DeepConvNet, SimpleConvNet, pretrained
+from dlscratch import DeepConvNet, SimpleConvNet, TwoLayerNet, pretrained
 from dlscratch.datasets import load_mnist
 from dlscratch.io import load_npz
 
@@ -17,6 +17,7 @@ def first_test_images():
 
 
 @pytest.mark.parametrize("name, cls, minimum", [
+    ("two_layer", TwoLayerNet, 0.97),
     ("simple_conv", SimpleConvNet, 0.98),
     ("deep_conv", DeepConvNet, 0.985),
 ])

@@ -112,6 +112,25 @@ def test_a_damaged_checkpoint_is_named(checkpoint, change, message):
     assert str(path) in str(caught.value)
 
 
+@pytest.mark.parametrize("offset, value, message", [
+    (6, 109, "damaged or truncated zip"),              # "version needed to extract": 10.9
+    (10, 99, "compression method is not supported"),   # an unknown compression method
+    (8, 1, "encrypted"),                               # the "encrypted" flag
+])
+def test_a_flipped_field_in_the_zip_directory_is_a_value_error(tmp_path, offset, value,
+                                                                message):
+    # Found by the fuzz test below: zipfile raises NotImplementedError or RuntimeError for
+    # these, which load_npz must turn into a ValueError naming the file.
+    data = bytearray(GOOD)
+    entry = data.index(b"PK\x01\x02")  # the first entry of the central directory
+    data[entry + offset:entry + offset + 2] = value.to_bytes(2, "little")
+    path = tmp_path / "flipped.npz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=message) as caught:
+        load_npz(path)
+    assert str(path) in str(caught.value)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(data=st.data())

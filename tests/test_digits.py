@@ -160,6 +160,16 @@ def test_load_digit_reads_colour_files(tmp_path, suffix):
     assert np.abs(out - preprocess_digit(grey)).mean() < tolerance
 
 
+def test_load_digit_reads_a_file_object_as_a_file(tmp_path):
+    import io
+
+    path = tmp_path / "seven.png"
+    Image.fromarray(seven()).save(path)
+    np.testing.assert_array_equal(load_digit(io.BytesIO(path.read_bytes())), load_digit(path))
+    with pytest.raises(ValueError, match="cannot read 'image' as an image"):
+        load_digit(io.BytesIO(b"not an image"))
+
+
 def test_load_digit_flattens_transparency(tmp_path):
     # Dark strokes on a fully transparent canvas (as drawing programs save them).
     mask = seven() < 128
@@ -338,9 +348,16 @@ def test_a_large_photo_is_read_within_bounded_memory(tmp_path):
     big = Image.fromarray(seven(1200, 1200, 100, 300, 700))
     canvas.paste(big.convert("RGBA"), (3000, 3000))
     canvas.save(tmp_path / "photo.png", compress_level=1)
-    code = ("import resource, sys; from dlscratch.digits import load_digit; "
+    # The child's peak memory: VmHWM of /proc/self/status where there is one, because
+    # getrusage's ru_maxrss on Linux starts from the parent's size at fork (a big test
+    # process made this fail although the child itself stayed small).
+    code = ("import resource, re, sys; from pathlib import Path; "
+            "from dlscratch.digits import load_digit; "
             "image = load_digit(sys.argv[1]); "
-            "print(image.shape, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "status = Path('/proc/self/status'); "
+            "peak = (int(re.search(r'VmHWM:\\s+(\\d+)', status.read_text()).group(1)) "
+            "if status.exists() else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); "
+            "print(image.shape, peak)")
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "photo.png")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -27,11 +27,11 @@ SCRIPTS = chapter_scripts()
 IDS = [name[:4] for name, _ in SCRIPTS]
 
 
-def test_chapter_scripts_reads_the_eight_chapters_of_this_checkout():
+def test_chapter_scripts_reads_the_nine_chapters_of_this_checkout():
     # (That the wheel carries them is checked by CI's pip-only job, which installs it.)
     in_clone = sorted(p.name for p in (ROOT / "chapters").glob("ch[0-9][0-9]_*.py"))
     assert [name for name, _ in SCRIPTS] == in_clone
-    assert len(in_clone) == 8
+    assert len(in_clone) == 9
     for name, text in SCRIPTS:
         assert text == (ROOT / "chapters" / name).read_text(encoding="utf-8")
 
@@ -82,7 +82,7 @@ def test_conversion_wants_text():
 def test_write_chapters_writes_each_chapter_as_notebook_and_script(tmp_path):
     folder = tmp_path / "dls"
     written = write_chapters(folder)
-    assert len(written) == 16 and [p.name for p in written][:2] == [
+    assert len(written) == 18 and [p.name for p in written][:2] == [
         "ch01_python_numpy.ipynb", "ch01_python_numpy.py"]
     for name, text in SCRIPTS:
         assert (folder / name).read_text(encoding="utf-8") == text
@@ -116,7 +116,7 @@ def test_write_chapters_refuses_a_file_for_a_folder(tmp_path):
 def test_the_chapters_command(tmp_path, capsys):
     assert main(["chapters", str(tmp_path / "dls")]) == 0
     out = capsys.readouterr().out
-    assert out.count("wrote ") == 16 and f"jupyter lab {tmp_path / 'dls'}" in out
+    assert out.count("wrote ") == 18 and f"jupyter lab {tmp_path / 'dls'}" in out
     (tmp_path / "dls" / "ch05_backpropagation.py").write_text("changed")
     assert main(["chapters", str(tmp_path / "dls")]) == 1
     err = capsys.readouterr().err

@@ -596,6 +596,41 @@ def test_checkpoint_callback_saves_every_few_epochs_and_after_the_last(data, tmp
         Checkpoint(path, every=0)
 
 
+def test_on_step_end_sees_every_step_and_can_end_training_at_once(data):
+    class Steps(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_step_end(self, trainer):
+            self.seen.append((trainer.current_iter, trainer.history.iter_loss[-1]))
+
+    steps = Steps()
+    trainer = make_trainer(data, epochs=2, mini_batch_size=10, callbacks=[steps])
+    trainer.train()
+    assert trainer.current_iter >= 4
+    assert [i for i, _ in steps.seen] == list(range(1, trainer.current_iter + 1))
+    assert [loss for _, loss in steps.seen] == trainer.history.iter_loss
+
+    class Enough(Exception):
+        pass
+
+    class StopAtThree(Callback):
+        ended = False
+
+        def on_step_end(self, trainer):
+            if trainer.current_iter == 3:
+                raise Enough
+
+        def on_train_end(self, trainer):
+            self.ended = True
+
+    stopper = StopAtThree()
+    trainer = make_trainer(data, epochs=2, mini_batch_size=10, callbacks=[stopper])
+    with pytest.raises(Enough):
+        trainer.train()
+    assert trainer.current_iter == 3 and stopper.ended
+
+
 def test_a_notebook_bar_redraws_often_a_log_file_rarely(data, monkeypatch, capsys):
     # Not a terminal here (pytest captures stderr): the text bar writes to a log, so it
     # redraws at most every 30 s; the widget bar of a notebook must stay lively.

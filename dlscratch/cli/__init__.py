@@ -17,12 +17,21 @@ import sys
 import warnings
 
 from dlscratch import __version__
-from dlscratch.cli import chapters, compare, evaluate, gradcheck, predict, show, train
+from dlscratch.cli import (
+    chapters,
+    compare,
+    evaluate,
+    export,
+    gradcheck,
+    predict,
+    show,
+    train,
+)
 from dlscratch.cli.common import CommandError, HelpFormatter, Parser, UsageError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (train, evaluate, predict, gradcheck, compare, show, chapters)
+COMMANDS = (train, evaluate, predict, export, gradcheck, compare, show, chapters)
 
 EXAMPLES = """\
 examples:
@@ -30,6 +39,7 @@ examples:
   dlscratch train --save model.npz            # ... and keep the parameters
   dlscratch evaluate model.npz                # accuracy and confusion matrix
   dlscratch predict model.npz my-digit.png    # classify your own handwriting
+  dlscratch export model.npz model.onnx       # for ONNX Runtime, Netron, ...
   dlscratch gradcheck --network multi-layer   # backpropagation vs numerical gradient
   dlscratch compare-optimizers                # SGD, Momentum, AdaGrad, Adam
   dlscratch show --digit 7                    # what MNIST's sevens look like

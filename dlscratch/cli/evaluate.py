@@ -17,7 +17,7 @@ from dlscratch.cli.models import add_model_argument, load_model, model_name
 
 DESCRIPTION = """\
 Loads a model file written by 'dlscratch train --save' (or a pretrained model that ships
-with dlscratch: simple_conv, deep_conv), classifies the 10,000 MNIST test images and
+with dlscratch: two_layer, simple_conv, deep_conv), classifies the 10,000 MNIST test images and
 prints the accuracy, the confusion matrix (row: true digit, column: predicted digit;
 the diagonal holds the correct answers) and the mistakes it makes most often. The
 confusion matrix is also drawn as a figure, the most frequent mistakes framed in red."""

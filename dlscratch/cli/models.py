@@ -189,7 +189,7 @@ def save_model(network, path, class_name: str, arguments: dict, **info) -> None:
 
 
 def pretrained_names() -> list[str]:
-    """Names of the models that ship with dlscratch (``simple_conv``, ``deep_conv``)."""
+    """Names of the models that ship with dlscratch (``two_layer``, ``simple_conv``, ...)."""
     from dlscratch import pretrained
 
     return sorted(pretrained.MODELS)

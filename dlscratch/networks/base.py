@@ -377,6 +377,17 @@ class Network:
             setattr(layer, buf, getattr(layer, buf).astype(dtype))
         return net
 
+    def to_onnx(self, path, **kwargs):
+        """Write the network to the ONNX file ``path``; return it as a ``pathlib.Path``.
+
+        The model's input ``images`` is ``(N, *input_shape)`` and its output ``scores``
+        is what :meth:`predict` returns. See :func:`dlscratch.onnx_export.to_onnx` for
+        ``kwargs`` (``opset``); needs ``pip install "dlscratch[onnx]"``.
+        """
+        from dlscratch.onnx_export import to_onnx  # onnx is imported only when used
+
+        return to_onnx(self, path, **kwargs)
+
     # ------------------------------------------------------------ display
 
     def hyperparameters(self) -> dict:

@@ -66,6 +66,16 @@ class TwoLayerNet(Network):
             self.add_layer("Softmax", Softmax())
             self.last_layer = SquaredErrorLoss()
 
+    @classmethod
+    def pretrained(cls):
+        """Return a 784-100-10 network trained on MNIST, whose parameters ship with dlscratch.
+
+        See :func:`dlscratch.pretrained.load` (``'two_layer'``) for its accuracy.
+        """
+        from dlscratch import pretrained
+
+        return pretrained.load("two_layer")
+
     def hyperparameters(self):
         return {"input_size": self.input_size, "hidden_size": self.hidden_size,
                 "output_size": self.output_size, "weight_init_std": self.weight_init_std,

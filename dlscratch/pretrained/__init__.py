@@ -4,7 +4,8 @@
 >>> net = pretrained.load('simple_conv')          # doctest: +SKIP
 >>> net.accuracy(x_test, t_test)                  # doctest: +SKIP
 
-``SimpleConvNet.pretrained()`` and ``DeepConvNet.pretrained()`` do the same.
+``TwoLayerNet.pretrained()``, ``SimpleConvNet.pretrained()`` and
+``DeepConvNet.pretrained()`` do the same.
 
 The files were written by ``benchmarks/train_convnets.py`` (MNIST's 60,000 training
 images, Adam with lr 0.001, mini-batches of 100, 20 epochs), which printed their accuracy
@@ -13,13 +14,15 @@ on all 10,000 MNIST test images:
 ============  =============  ========  ==============
 name          network        size      test accuracy
 ============  =============  ========  ==============
+two_layer     TwoLayerNet    0.16 MB   0.9771
 simple_conv   SimpleConvNet  0.87 MB   0.9881
 deep_conv     DeepConvNet    0.25 MB   0.9938
 ============  =============  ========  ==============
 
 The parameters are stored as float16 to keep the package small (the accuracies above are
-those of the float16 files; in float32 before saving they were 0.9880 and 0.9938) and are
-loaded into a float32 network.
+those of the float16 files; in float32 before saving they were 0.9771, 0.9880 and 0.9938)
+and are loaded into a float32 network. ``two_layer`` is 784-100-10 with ReLU and He
+initialisation (``ARGUMENTS`` holds its sizes).
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from importlib import resources
 
 from dlscratch.io import load_npz
 
-__all__ = ["MODELS", "NAMES", "load", "path"]
+__all__ = ["MODELS", "NAMES", "ARGUMENTS", "load", "path"]
 
 #: name -> (network class name in ``dlscratch.networks``, file name in this package)
 MODELS = {
+    "two_layer": ("TwoLayerNet", "two_layer.npz"),
     "simple_conv": ("SimpleConvNet", "simple_conv.npz"),
     "deep_conv": ("DeepConvNet", "deep_conv.npz"),
 }
+#: name -> the constructor arguments of its architecture, where the class has no defaults
+ARGUMENTS = {"two_layer": {"input_size": 784, "hidden_size": 100, "output_size": 10}}
 #: network class name -> model name
 NAMES = {cls: name for name, (cls, _) in MODELS.items()}
 
@@ -55,8 +61,8 @@ def load(name: str, dtype="float32"):
 
     Parameters
     ----------
-    name : 'simple_conv' (SimpleConvNet with the textbook's default hyper-parameters) or
-        'deep_conv' (DeepConvNet with its defaults)
+    name : 'two_layer' (TwoLayerNet 784-100-10), 'simple_conv' (SimpleConvNet with the
+        textbook's default hyper-parameters) or 'deep_conv' (DeepConvNet with its defaults)
     dtype : float dtype of the returned network
 
     Returns
@@ -67,7 +73,7 @@ def load(name: str, dtype="float32"):
     from dlscratch import networks
 
     cls = getattr(networks, MODELS[_check_name(name)][0])
-    net = cls(dtype=dtype, seed=0)
+    net = cls(**ARGUMENTS.get(name, {}), dtype=dtype, seed=0)
     with resources.as_file(path(name)) as file:
         net.load_state_dict(load_npz(file))
     return net
