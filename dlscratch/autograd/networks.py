@@ -7,8 +7,9 @@ expression of Variables (:meth:`AutogradNetwork.scores`), and
 the optimizers, the ``Trainer``, ``gradient_check``, checkpoints -- works on them as on
 any :class:`~dlscratch.networks.Network`, because they keep the same ``params`` dict
 (the same seed gives the same initial parameters as the layer networks).
-The price of not writing ``backward`` (``python benchmarks/autograd_speed.py``): an epoch
-on MNIST took 1.6-1.8 times as long for the two-layer net and 2.9 times as long for the
+The price of not writing ``backward`` (``python benchmarks/autograd_speed.py``, and the
+full runs of chapter 9): an epoch on MNIST took 1.2 to 1.8 times as long for the
+two-layer net, from run to run on a shared 2-core machine, and 2.9 times as long for the
 convnet as for their layer versions.
 """
 
