@@ -297,6 +297,17 @@ matrices. Each function returns a Matplotlib `Figure`, which a notebook shows;
         ],
     },
     {
+        "title": "Robustness and the lab",
+        "intro": """\
+How networks cope with digits unlike their training images
+({mod}`dlscratch.robustness`: noise, rotation, shift, thicker strokes), and the lab, the
+local web page started by `dlscratch lab` ({doc}`/lab`): {class}`~dlscratch.lab.api.Lab`
+answers its requests, {mod}`dlscratch.lab.server` serves them on 127.0.0.1 with the
+standard library, and {mod}`dlscratch.lab.training` runs one Trainer in the background.""",
+        "modules": ["dlscratch.robustness", "dlscratch.lab", "dlscratch.lab.api",
+                    "dlscratch.lab.server", "dlscratch.lab.training"],
+    },
+    {
         "title": "The command line",
         "intro": """\
 The `dlscratch` command (also `python -m dlscratch`): one module per sub-command, whose
@@ -312,6 +323,8 @@ page starts with what the command does. {doc}`/cli` shows the help of every comm
             "dlscratch.cli.show",
             "dlscratch.cli.compare",
             "dlscratch.cli.gradcheck",
+            "dlscratch.cli.robustness",
+            "dlscratch.cli.lab",
             "dlscratch.cli.chapters",
             "dlscratch.cli.models",
         ],

@@ -19,7 +19,8 @@ from dlscratch.io import load_metadata, load_npz, load_params, save_params
 from dlscratch.trainer import Trainer
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-COMMANDS = ["train", "evaluate", "predict", "export", "gradcheck", "compare-optimizers", "show"]
+COMMANDS = ["train", "evaluate", "predict", "export", "gradcheck", "compare-optimizers", "show",
+            "robustness", "lab"]
 # A run of a second: 300 training images (3 batches of 100), 3 epochs, 200 test images.
 SMALL_RUN = ["--limit", "300", "--test-limit", "200", "--epochs", "3"]
 

@@ -23,7 +23,9 @@ from dlscratch.cli import (
     evaluate,
     export,
     gradcheck,
+    lab,
     predict,
+    robustness,
     show,
     train,
 )
@@ -31,7 +33,8 @@ from dlscratch.cli.common import CommandError, HelpFormatter, Parser, UsageError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (train, evaluate, predict, export, gradcheck, compare, show, chapters)
+COMMANDS = (train, evaluate, predict, export, gradcheck, compare, show, robustness, lab,
+            chapters)
 
 EXAMPLES = """\
 examples:
@@ -43,6 +46,8 @@ examples:
   dlscratch gradcheck --network multi-layer   # backpropagation vs numerical gradient
   dlscratch compare-optimizers                # SGD, Momentum, AdaGrad, Adam
   dlscratch show --digit 7                    # what MNIST's sevens look like
+  dlscratch robustness                        # accuracy under noise, rotation, shift
+  dlscratch lab                               # draw digits, look inside, watch training
   dlscratch chapters ~/dls                    # the chapters as notebooks, for Jupyter
 
 'dlscratch COMMAND --help' explains a command and its options."""
