@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -33,7 +34,9 @@ def seven() -> str:
 
 
 def main(argv: list[str]) -> int:
-    python = argv[0] if argv else sys.executable
+    # A path is made absolute: the lab runs in a temporary folder.
+    python = os.path.abspath(argv[0]) if argv and os.sep in argv[0] else (
+        argv[0] if argv else sys.executable)
     with tempfile.TemporaryDirectory() as folder:
         lab = subprocess.Popen([python, "-m", "dlscratch", "lab", "--no-browser"], cwd=folder,
                                stdout=subprocess.PIPE, text=True)

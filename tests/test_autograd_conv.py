@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlscratch.autograd import Variable, conv2d, max_pool2d
-from dlscratch.autograd.conv import col2im_variable, im2col_variable
-from dlscratch.autograd.conv import max as vmax
+from dlscratch.autograd.conv import col2im_variable, im2col_variable, max_along
 from dlscratch.layers import Convolution, Pooling
 
 
@@ -118,13 +117,15 @@ def test_im2col_and_col2im_are_adjoint_so_second_derivatives_work():
 
 def test_max_along_an_axis_and_bad_arguments_are_named():
     x = np.array([[1.0, 3.0, 2.0], [5.0, 4.0, 0.0]])
-    check(lambda v: vmax(v, axis=1), x)
-    check(lambda v: vmax(v, axis=0), x)
+    check(lambda v: max_along(v, axis=1), x)
+    check(lambda v: max_along(v, axis=0), x)
     with pytest.raises(ValueError, match="axis must be an int from -2 to 1"):
-        vmax(Variable(x), axis=2)
+        max_along(Variable(x), axis=2)
     with pytest.raises(ValueError, match=r"conv2d expects images of shape \(N, C, H, W\)"):
         conv2d(Variable(np.ones((3, 4))), Variable(np.ones((1, 1, 2, 2))))
     with pytest.raises(ValueError, match=r"W must be \(FN, 2, FH, FW\)"):
         conv2d(Variable(np.ones((1, 2, 4, 4))), Variable(np.ones((1, 3, 2, 2))))
     with pytest.raises(ValueError, match="stride"):
         max_pool2d(Variable(np.ones((1, 1, 4, 4))), 2, 2, stride=0)
+    with pytest.raises(ValueError, match="pad must be smaller than the pool size"):
+        max_pool2d(Variable(np.ones((1, 1, 4, 4))), 2, 2, pad=2)

@@ -56,10 +56,13 @@ def server(lab):
 
 
 def request(server, method, path, body=None, headers=None):
-    """(status, content type, parsed JSON or bytes) of one request to the server."""
+    """(status, content type, parsed JSON or bytes) of one request to the server; a POST
+    says its body is JSON unless ``headers`` say otherwise."""
     connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=60)
     data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    connection.request(method, path, body=data, headers=headers or {})
+    headers = {**({"Content-Type": "application/json"} if method == "POST" else {}),
+               **(headers or {})}
+    connection.request(method, path, body=data, headers=headers)
     response = connection.getresponse()
     raw = response.read()
     kind = response.getheader("Content-Type")
@@ -187,7 +190,7 @@ def test_a_training_run_can_be_watched_paused_resumed_and_stopped():
         status = lab.train_status(since=2)
         assert status["iter_loss_from"] == 2 and len(status["iter_loss"]) >= 1
         assert np.shape(status["weights"]["values"]) == (36, 28, 28)
-        assert "yours" in lab.networks()
+        assert "yours" in lab.names()
         lab.train_control("stop")
         assert wait_for(lambda: lab.train_status()["state"] == "stopped", timeout=10)
         with pytest.raises(ApiError, match="no training run is active"):
@@ -260,7 +263,14 @@ def test_health_predict_and_the_page_over_http(server):
     ("POST", "/api/predict", b'{"png": "x"}', 400, "data URL"),
     ("GET", "/api/testset", None, 400, "the parameter 'network'"),
     ("GET", "/api/testset?network=LeNet", None, 404, "unknown network"),
-    ("GET", "/api/train/status?since=abc", None, 200, None),
+    ("GET", "/api/train/status?since=abc", None, 400, "since must be a whole number"),
+    ("GET", "/api/digits?network=SimpleConvNet&label=4&predicted=x", None, 400,
+     "predicted must be a digit"),
+    ("GET", "/api/robustness?kind=blur", None, 400, "kind must be one of"),
+    ("POST", "/api/inside", b'{"png": "x", "network": []}', 400, "data URL"),
+    ("POST", "/api/predict", b"[" * 100_000, 400, "nested too deeply"),
+    ("POST", "/api/train/pause", b"{}", 409, "no training run is active"),
+    ("POST", "/api/train/start", b'{"epochs": 0}', 400, "epochs"),
 ])
 def test_bad_requests_get_json_errors_not_tracebacks(server, method, path, body, status,
                                                      message):
@@ -279,6 +289,7 @@ def test_oversized_and_unsized_bodies_are_refused(server):
         connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1],
                                                 timeout=10)
         connection.putrequest("POST", "/api/predict")
+        connection.putheader("Content-Type", "application/json")
         for key, value in headers.items():
             connection.putheader(key, value)
         connection.endheaders()
@@ -305,3 +316,83 @@ def test_dlscratch_lab_prints_its_url_and_stops_cleanly_on_ctrl_c():
         assert "Traceback" not in process.stderr.read()
     finally:
         process.kill()
+
+
+def test_only_this_machines_page_is_answered(server):
+    # Another site's page can make a browser send requests here, but with its own Host
+    # (DNS rebinding) or, for a POST without asking first, not as JSON.
+    status, _, answer = request(server, "GET", "/api/health", headers={"Host": "evil.example"})
+    assert status == 403 and "answers requests to 127.0.0.1" in answer["error"]
+    status, _, answer = request(server, "POST", "/api/train/start", b"{}",
+                                {"Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in answer["error"]
+    port = server.server_address[1]
+    assert request(server, "GET", "/api/health", headers={"Host": f"localhost:{port}"})[0] \
+        == 200
+
+
+def test_network_names_must_be_strings(lab):
+    with pytest.raises(ApiError, match="named by a string") as error:
+        lab.inside({"png": SEVEN, "network": ["SimpleConvNet"]})
+    assert error.value.status == 400
+
+
+def test_every_endpoint_over_http(server):
+    status, _, info = request(server, "GET", "/api/networks")
+    assert status == 200 and info["networks"]["SimpleConvNet"]["layers"][0].startswith("Conv1")
+    status, _, cell = request(server, "GET", "/api/digits?network=DeepConvNet&label=4&predicted=9")
+    assert status == 200 and cell["count"] == len(cell["indices"])
+    status, _, curves = request(server, "GET", "/api/robustness?kind=thickness")
+    assert status == 200 and len(curves["curves"]["DeepConvNet"]) == 4
+    status, _, answer = request(server, "POST", "/api/inside",
+                                {"png": SEVEN, "network": "TwoLayerNet"})
+    assert status == 200 and answer["layers"][0]["shape"] == [100]
+    status, _, started = request(server, "POST", "/api/train/start",
+                                 {"network": "TwoLayerNet", "epochs": 20, "batch_size": 20,
+                                  "train_size": 60_000})
+    assert status == 200 and started["started"]["epochs"] == 20
+    try:
+        assert wait_for(lambda: request(server, "GET", "/api/train/status")[2]["iteration"] > 0)
+        for action, state in (("pause", "paused"), ("resume", "running")):
+            assert request(server, "POST", f"/api/train/{action}", {})[0] == 200
+            assert wait_for(lambda s=state: request(server, "GET", "/api/train/status")[2]
+                            ["state"] == s)
+        assert request(server, "POST", "/api/train/start", {})[0] == 409
+    finally:
+        assert request(server, "POST", "/api/train/stop", {})[0] == 200
+    assert request(server, "GET", "/api/train/status")[2]["state"] == "stopped"
+
+
+def test_requests_at_the_same_time_do_not_mix_up_their_numbers():
+    # A layer keeps its forward pass's numbers for backward: two requests on one network
+    # object at once would mix them. Here the test-set report runs while drawings are
+    # classified on the same network, and both must come out as they do one at a time.
+    lab = Lab()
+    expected = SimpleConvNet.pretrained().accuracy(*load_mnist(flatten=False)[1])
+    labels, reports = [], []
+
+    def classify():
+        for png in (SEVEN, ONE) * 15:
+            labels.append(lab.predict({"png": png})["networks"]["SimpleConvNet"]["label"])
+
+    threads = [threading.Thread(target=classify),
+               threading.Thread(target=lambda: reports.append(lab.test_set("SimpleConvNet")))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert labels == [7, 1] * 15
+    assert reports[0]["accuracy"] == expected
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the Trainer's warning: wanted here
+def test_a_run_that_blows_up_says_so():
+    lab = Lab()
+    try:
+        lab.train_start({"network": "TwoLayerNet", "optimizer": "sgd", "lr": 1e6,
+                         "train_size": 2000, "epochs": 2})
+        assert wait_for(lambda: lab.train_status()["state"] not in ("starting", "running"))
+        status = lab.train_status()
+        assert status["state"] == "diverged" and status["error"]
+    finally:
+        lab.close()

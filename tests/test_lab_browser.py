@@ -99,7 +99,7 @@ def ink_in_preview(page) -> float:
 
 
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
-def test_drawing_a_seven_with_the_mouse(browser, lab_url, shots, width, height):
+def test_drawing_a_seven_with_the_mouse(browser, lab_url, shots, tmp_path, width, height):
     page = browser.new_page(viewport={"width": width, "height": height})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -107,12 +107,25 @@ def test_drawing_a_seven_with_the_mouse(browser, lab_url, shots, width, height):
     page.goto(lab_url)
     page.wait_for_selector("#version:has-text('dlscratch')")
     draw_seven(page)
+    # The answers shown must be for the whole drawing, not for half of it, which was
+    # sent while the mouse was still moving.
+    wait_until(page, "document.getElementById('results').dataset.version === "
+                     "document.getElementById('board').dataset.version", timeout=20)
     for name in ("SimpleConvNet", "DeepConvNet"):
-        page.wait_for_selector(f"#result-{name}[data-label='7']", timeout=20_000)
+        assert page.locator(f"#result-{name}").get_attribute("data-label") == "7"
         assert page.locator(f"#result-{name} .label").inner_text() == "7"
     assert ink_in_preview(page) > 20  # the 28x28 image is not blank
     page.wait_for_selector("#inside canvas")
     page.screenshot(path=shots / f"lab-draw-{width}.png", full_page=True)
+    # Save PNG gives a file that 'dlscratch predict' reads as a 7 too.
+    with page.expect_download() as download:
+        page.click("#save")
+    saved = tmp_path / "digit.png"
+    download.value.save_as(saved)
+    predicted = subprocess.run([sys.executable, "-m", "dlscratch", "predict", "deep_conv",
+                                str(saved)], capture_output=True, text=True, timeout=120)
+    assert predicted.returncode == 0, predicted.stderr
+    assert f"{saved}: 7 (probability" in predicted.stdout, predicted.stdout
     # Undo twice and the board is empty again: no prediction left.
     page.click("#undo")
     page.click("#undo")
@@ -141,7 +154,7 @@ def test_the_robustness_tab_draws_four_charts(browser, lab_url, shots):
     page.goto(lab_url)
     page.click("button[data-tab='robustness']")
     page.click("#robustness-run")
-    # 3 networks x 24 perturbed copies of 1,000 test images: about a minute here.
+    # 3 networks x 22 perturbed copies of 1,000 test images: seconds to a minute.
     page.wait_for_selector("#robustness-thickness", state="attached", timeout=300_000)
     assert page.locator("#robustness-charts canvas").count() == 4
     assert page.locator("#robustness-status").inner_text() == ""

@@ -3,9 +3,9 @@
 Only two new Functions are needed. ``Im2col`` copies every filter window into a row of a
 matrix, and its backward is ``col2im``, which adds the rows back onto the pixels they came
 from (the two are each other's adjoint, so ``Col2im``'s backward is ``im2col`` again, and
-second derivatives work). ``MaxAxis`` takes the largest entry along an axis and sends the
-gradient to it. Everything else is an expression of operations that already have their
-backward:
+second derivatives work). ``MaxAxis`` (:func:`max_along`) takes the largest entry along
+an axis and sends the gradient to it. Everything else is an expression of operations
+that already have their backward:
 
 - ``conv2d``: columns of windows, times the flattened filters, plus the bias, reshaped
   to ``(N, FN, out_h, out_w)`` -- the Convolution layer's forward, line for line;
@@ -24,7 +24,7 @@ from dlscratch.autograd.functions import affine, reshape, transpose
 from dlscratch.checks import positive_int
 from dlscratch.layers.im2col import col2im, conv_output_size, im2col
 
-__all__ = ["im2col_variable", "col2im_variable", "conv2d", "max_pool2d", "max"]
+__all__ = ["im2col_variable", "col2im_variable", "conv2d", "max_pool2d", "max_along"]
 
 
 class Im2col(Function):
@@ -117,7 +117,7 @@ def col2im_variable(col, input_shape, filter_h: int, filter_w: int, stride: int 
     return Col2im(input_shape, filter_h, filter_w, stride, pad)(col)
 
 
-def max(x, axis: int) -> Variable:  # noqa: A001 - NumPy's name
+def max_along(x, axis: int) -> Variable:
     """The largest entry along ``axis`` (an int); the gradient flows to it."""
     x = as_variable(x)
     if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
@@ -181,6 +181,9 @@ def max_pool2d(x, pool_h: int, pool_w: int, stride: int | None = None,
     pool_h, pool_w = positive_int("pool_h", pool_h), positive_int("pool_w", pool_w)
     stride = pool_h if stride is None else positive_int("stride", stride)
     pad = positive_int("pad", pad, minimum=0)
+    if pad >= min(pool_h, pool_w):  # else a window could hold padding only: max -inf
+        raise ValueError(f"pad must be smaller than the pool size ({pool_h}x{pool_w}), "
+                         f"got {pad}")
     N, C, H, W = x.shape
     out_h = conv_output_size(H, pool_h, stride, pad)
     out_w = conv_output_size(W, pool_w, stride, pad)
@@ -188,5 +191,5 @@ def max_pool2d(x, pool_h: int, pool_w: int, stride: int | None = None,
         x = Pad(pad, -np.inf)(x)
     col = im2col_variable(x, pool_h, pool_w, stride)     # rows: (channel, i, j) windows
     col = reshape(col, (N * out_h * out_w * C, pool_h * pool_w))
-    out = max(col, axis=1)                               # one max per window and channel
+    out = max_along(col, axis=1)                         # one max per window and channel
     return transpose(reshape(out, (N, out_h, out_w, C)), (0, 3, 1, 2))

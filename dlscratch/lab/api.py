@@ -13,11 +13,14 @@ import binascii
 import inspect
 import io
 import threading
+from contextlib import ExitStack, contextmanager
+from functools import partial
 
 import numpy as np
 
 from dlscratch import __version__
 from dlscratch.lab.training import TrainingRun, check_settings
+from dlscratch.layers import Relu
 
 __all__ = ["Lab", "ApiError", "SHIPPED", "YOURS", "decode_png"]
 
@@ -101,6 +104,29 @@ def _layer_outputs(network, image) -> list[tuple[str, np.ndarray]]:
     return outputs
 
 
+class _Pool:
+    """Idle copies of one network. A request borrows one for its forward passes, so that
+    no two threads ever use the same network object: a layer keeps what its forward pass
+    computed (for backward), and two passes at once would mix their numbers up."""
+
+    def __init__(self, make):
+        self.make = make
+        self.idle: list = []
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def borrow(self):
+        with self.lock:
+            network = self.idle.pop() if self.idle else None
+        if network is None:
+            network = self.make()  # all copies busy: one more (a few ms for these)
+        try:
+            yield network
+        finally:
+            with self.lock:
+                self.idle.append(network)
+
+
 class Lab:
     """The lab's state: the networks, the MNIST test set, the training run.
 
@@ -110,13 +136,17 @@ class Lab:
     """
 
     def __init__(self, seed: int = 0):
+        from dlscratch import pretrained
+
         self.seed = seed
         self._lock = threading.Lock()
-        self._networks: dict = {}
+        self._train_lock = threading.Lock()   # one training run at a time
+        self._pools = {name: _Pool(partial(pretrained.load, model))
+                       for name, model in SHIPPED.items()}
         self._data = None
         self._reports: dict = {}        # name -> test_set's answer (shipped networks)
         self._predicted: dict = {}      # name -> (10000,) predicted labels
-        self._robustness: dict = {}    # kind -> robustness's answer
+        self._robustness: dict = {}     # kind -> robustness's answer
         self.run: TrainingRun | None = None
 
     # -- data and networks ----------------------------------------------------------------
@@ -130,25 +160,28 @@ class Lab:
                 self._data = load_mnist(flatten=False)
             return self._data
 
-    def networks(self) -> dict:
-        """name -> network: the shipped ones, and 'yours' after a training run."""
-        with self._lock:
-            if not self._networks:
-                from dlscratch import pretrained
+    def names(self) -> list[str]:
+        """The networks' names: the shipped ones, and 'yours' once a run has trained."""
+        run = self.run
+        trained = run is not None and run.first_layer() is not None
+        return [*SHIPPED, *([YOURS] if trained else [])]
 
-                self._networks = {name: pretrained.load(model)
-                                  for name, model in SHIPPED.items()}
-            networks = dict(self._networks)
-        if self.run is not None and self.run.status["iteration"] > 0:
-            networks[YOURS] = self.run.network
-        return networks
+    @contextmanager
+    def borrow(self, name):
+        """``with lab.borrow(name) as net``: a network for this request's use only.
 
-    def network(self, name) -> object:
-        """The network called ``name``, or ApiError 404 naming the known ones."""
-        networks = self.networks()
-        if name not in networks:
-            raise ApiError(404, f"unknown network {name!r}; expected one of {list(networks)}")
-        return networks[name]
+        A shipped network comes from its pool; 'yours' is a new copy of the training
+        run's last parameters. An unknown name is an ApiError 404 naming the known ones.
+        """
+        if not isinstance(name, str):
+            raise ApiError(400, f"a network is named by a string, got {name!r}")
+        if name not in self.names():
+            raise ApiError(404, f"unknown network {name!r}; expected one of {self.names()}")
+        if name == YOURS:
+            yield self.run.trained_network()
+        else:
+            with self._pools[name].borrow() as network:
+                yield network
 
     # -- endpoints ------------------------------------------------------------------------
 
@@ -156,20 +189,23 @@ class Lab:
         """``GET /api/health``."""
         return {"status": "ok", "version": __version__}
 
-    def info(self) -> dict:
+    def network_info(self) -> dict:
         """``GET /api/networks``: the networks' names, classes and layer summaries."""
-        return {"networks": {name: {"class": type(net).__name__,
-                                    "layers": [f"{n}: {layer!r}"
-                                               for n, layer in net.layers.items()]}
-                             for name, net in self.networks().items()}}
+        info = {}
+        for name in self.names():
+            with self.borrow(name) as net:
+                info[name] = {"class": type(net).__name__,
+                              "layers": [f"{n}: {layer!r}" for n, layer in net.layers.items()]}
+        return {"networks": info}
 
     def predict(self, body: dict) -> dict:
         """``POST /api/predict`` ``{"png": data URL}``: the 28x28 image and every network's
         label and probabilities."""
         image = decode_png(_field(body, "png"))
         result = {}
-        for name, net in self.networks().items():
-            p = _probabilities(net, image[None])[0]
+        for name in self.names():
+            with self.borrow(name) as net:
+                p = _probabilities(net, image[None])[0]
             result[name] = {"label": int(p.argmax()), "probabilities": _round(p)}
         return {"image28": _round(image), "networks": result}
 
@@ -178,14 +214,16 @@ class Lab:
         with a ReLU makes of the drawing -- feature maps (C, H, W) after a convolution,
         unit activations (D,) after an affine layer."""
         image = decode_png(_field(body, "png"))
-        net = self.network(_field(body, "network"))
+        with self.borrow(_field(body, "network")) as net:
+            outputs = _layer_outputs(net, image)
+            relus = {name for name, layer in net.layers.items() if isinstance(layer, Relu)}
         layers = []
         previous = None
-        for name, out in _layer_outputs(net, image):
-            if type(net.layers[name]).__name__ == "Relu":
-                kind = "maps" if out.ndim == 3 else "units"
+        for name, out in outputs:
+            if name in relus:
                 peak = float(out.max()) or 1.0
-                layers.append({"name": f"{previous} + {name}", "kind": kind,
+                layers.append({"name": f"{previous} + {name}",
+                               "kind": "maps" if out.ndim == 3 else "units",
                                "shape": list(out.shape), "peak": peak,
                                "values": _round(out / peak, 3)})
             previous = name
@@ -194,13 +232,14 @@ class Lab:
     def test_set(self, name) -> dict:
         """``GET /api/testset?network=NAME``: accuracy, per-class accuracy, the confusion
         matrix and the misclassified test images (indices, label, prediction, probability)."""
-        net = self.network(name)
         if name != YOURS and name in self._reports:
             return self._reports[name]
         from dlscratch.plotting import confusion_matrix
 
         (_, _), (x, t) = self.data()
-        p = np.concatenate([_probabilities(net, x[i:i + 1000]) for i in range(0, len(x), 1000)])
+        with self.borrow(name) as net:
+            p = np.concatenate([_probabilities(net, x[i:i + 1000])
+                                for i in range(0, len(x), 1000)])
         predicted = p.argmax(axis=1)
         cm = confusion_matrix(t, predicted, num_classes=10)
         wrong = np.flatnonzero(predicted != t)
@@ -215,9 +254,10 @@ class Lab:
                                      "probabilities": _round(p[i], 3),
                                      "image": _round(x[i, 0], 2)}
                                     for i in wrong[:MAX_DIGITS]]}
-        if name != YOURS:
-            self._reports[name] = report
-        self._predicted[name] = predicted
+        with self._lock:
+            if name != YOURS:
+                self._reports[name] = report
+            self._predicted[name] = predicted
         return report
 
     def digits(self, name, label, predicted) -> dict:
@@ -243,9 +283,10 @@ class Lab:
             if kind in self._robustness:
                 return self._robustness[kind]
         (_, _), (x, t) = self.data()
-        shipped = {name: net for name, net in self.networks().items() if name in SHIPPED}
-        curves = robustness_curves(shipped, x[:ROBUSTNESS_IMAGES], t[:ROBUSTNESS_IMAGES],
-                                   kind, seed=self.seed)
+        with ExitStack() as stack:
+            shipped = {name: stack.enter_context(self.borrow(name)) for name in SHIPPED}
+            curves = robustness_curves(shipped, x[:ROBUSTNESS_IMAGES], t[:ROBUSTNESS_IMAGES],
+                                       kind, seed=self.seed)
         result = {"kind": kind, "unit": PERTURBATIONS[kind], "images": ROBUSTNESS_IMAGES,
                   "curves": curves}
         with self._lock:
@@ -261,34 +302,42 @@ class Lab:
             settings = check_settings(body)
         except (TypeError, ValueError) as err:
             raise ApiError(400, str(err)) from None
-        if self.run is not None and self.run.active:
-            raise ApiError(409, "a training run is active; stop it first")
-        self.run = TrainingRun(settings, self.data())
-        self._reports.pop(YOURS, None)
-        self.run.start()
+        data = self.data()
+        with self._train_lock:  # the check and the start as one step: one run at a time
+            if self.run is not None and self.run.active:
+                raise ApiError(409, "a training run is active; stop it first")
+            self.run = TrainingRun(settings, data)
+            self.run.start()
+        with self._lock:
+            self._predicted.pop(YOURS, None)
         return {"started": settings}
 
     def train_control(self, action: str) -> dict:
         """``POST /api/train/pause``, ``/resume`` or ``/stop``."""
-        if self.run is None or not self.run.active:
+        run = self.run
+        if run is None or not run.active:
             raise ApiError(409, "no training run is active")
-        {"pause": self.run.pause, "resume": self.run.resume, "stop": self.run.stop}[action]()
-        return {"action": action, "state": self.run.snapshot()["state"]}
+        {"pause": run.pause, "resume": run.resume, "stop": run.stop}[action]()
+        return {"action": action}
 
     def train_status(self, since=0) -> dict:
         """``GET /api/train/status?since=K``: state, curves (losses from step K on) and
         the first layer's weights."""
-        if self.run is None:
-            return {"state": "none"}
         try:
-            since = max(0, int(since))
+            since = int(since)
         except (TypeError, ValueError):
-            raise ApiError(400, f"since must be a whole number, got {since!r}") from None
-        status = self.run.snapshot(since)
-        weights = self.run.first_layer()
-        peak = float(np.abs(weights).max()) or 1.0
-        status["weights"] = {"shape": list(weights.shape), "peak": peak,
-                             "values": _round(weights / peak, 3)}
+            since = -1
+        if since < 0:
+            raise ApiError(400, f"since must be a whole number >= 0, got {since!r}")
+        run = self.run
+        if run is None:
+            return {"state": "none"}
+        status = run.snapshot(since)
+        weights = run.first_layer()
+        if weights is not None:
+            peak = float(np.abs(weights).max()) or 1.0
+            status["weights"] = {"shape": list(weights.shape), "peak": peak,
+                                 "values": _round(weights / peak, 3)}
         return status
 
     def close(self) -> None:
@@ -304,10 +353,6 @@ def _field(body, key: str):
 
 
 def _digit(name: str, value) -> int:
-    try:
-        digit = int(value)
-    except (TypeError, ValueError):
-        digit = -1
-    if not 0 <= digit <= 9 or str(value).strip() not in {str(d) for d in range(10)}:
+    if str(value) not in {str(d) for d in range(10)}:
         raise ApiError(400, f"{name} must be a digit 0-9, got {value!r}")
-    return digit
+    return int(value)

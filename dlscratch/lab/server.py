@@ -2,8 +2,9 @@
 
 Why the standard library and not a web framework: the lab serves one page, a few
 static files and a dozen small JSON endpoints to one user on the same machine. That
-needs routing, a size limit and JSON errors -- some forty lines here -- and no
-dependency that a learner would have to install, keep up to date and read about.
+needs routing, a size limit, a check that requests come from the lab's own page, and
+JSON errors -- the handler below, a hundred-odd lines -- and no dependency that a
+learner would have to install, keep up to date and read about.
 ``ThreadingHTTPServer`` answers each request in its own thread, so the page stays
 responsive while a long request (the robustness curves) is computed.
 
@@ -29,7 +30,6 @@ docs page of the lab describes each answer):
 from __future__ import annotations
 
 import json
-import mimetypes
 import sys
 import threading
 import webbrowser
@@ -46,8 +46,13 @@ __all__ = ["LabServer", "serve", "MAX_BODY_BYTES", "HOST"]
 HOST = "127.0.0.1"
 #: requests with a larger body get 413 (a 280x280 drawing is some 10-30 kB as PNG)
 MAX_BODY_BYTES = 2 * 2**20
-#: the files of the page, served from the package (nothing comes from the internet)
-STATIC_FILES = ("index.html", "lab.js", "lab.css", "favicon.svg")
+#: the files of the page, served from the package (nothing comes from the internet), with
+#: their content types (fixed here: the mimetypes module reads a Windows registry that
+#: can call .js text/plain, which the browser then refuses to run)
+STATIC_FILES = {"index.html": "text/html; charset=utf-8",
+                "lab.js": "text/javascript; charset=utf-8",
+                "lab.css": "text/css; charset=utf-8",
+                "favicon.svg": "image/svg+xml"}
 
 
 def _static(name: str) -> bytes:
@@ -59,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: LabServer
     protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds a client may take to send its request: no thread waits forever
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         if self.server.verbose:
@@ -91,13 +97,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- requests -------------------------------------------------------------------------
 
+    def _from_this_machine(self) -> bool:
+        """Answer only requests addressed to 127.0.0.1 or localhost at our port.
+
+        A web page on another site can make the browser send requests to 127.0.0.1; by
+        DNS rebinding it can even read the answers, but then its Host header names the
+        other site. Refusing other Host headers shuts that door.
+        """
+        port = self.server.server_address[1]
+        if self.headers.get("Host") in (f"{HOST}:{port}", f"localhost:{port}"):
+            return True
+        self.close_connection = True
+        self._error(403, f"this lab answers requests to {HOST}:{port} only, got Host "
+                         f"{self.headers.get('Host')!r}")
+        return False
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if not self._from_this_machine():
+            return
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         lab = self.server.lab
         routes = {
             "/api/health": lambda: lab.health(),
-            "/api/networks": lambda: lab.info(),
+            "/api/networks": lambda: lab.network_info(),
             "/api/testset": lambda: lab.test_set(_required(query, "network")),
             "/api/digits": lambda: lab.digits(_required(query, "network"),
                                               _required(query, "label"),
@@ -109,22 +132,29 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(routes[url.path])
         name = "index.html" if url.path == "/" else url.path.removeprefix("/static/")
         if name in STATIC_FILES and (url.path == "/" or url.path.startswith("/static/")):
-            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            if kind.startswith("text/") or kind.endswith("javascript"):
-                kind += "; charset=utf-8"
-            return self._send(200, _static(name), kind)
+            return self._send(200, _static(name), STATIC_FILES[name])
         self._error(404, f"no such page or endpoint: {url.path}")
 
     do_HEAD = do_GET
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        if not self._from_this_machine():
+            return
         path = urlsplit(self.path).path
         lab = self.server.lab
         routes = {"/api/predict": lab.predict, "/api/inside": lab.inside,
                   "/api/train/start": lab.train_start}
         controls = {f"/api/train/{a}": a for a in ("pause", "resume", "stop")}
         if path not in routes and path not in controls:
+            self.close_connection = True  # its body is not read: do not parse it as a request
             return self._error(404, f"no such endpoint: POST {path}")
+        # A form on another site can POST text/plain to us without asking; it cannot send
+        # JSON without the browser first asking us (CORS), which we never allow.
+        kind = self.headers.get("Content-Type", "").split(";")[0].strip()
+        if kind != "application/json":
+            self.close_connection = True
+            return self._error(415, f"POST needs Content-Type: application/json, got "
+                                    f"{kind or 'none'!r}")
         try:
             body = self._read_json()
         except ApiError as err:
@@ -152,6 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
             return json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ApiError(400, f"the request body is not valid JSON: {err}") from None
+        except RecursionError:  # e.g. "[[[[..." nested deeper than Python's stack
+            raise ApiError(400, "the request body's JSON is nested too deeply") from None
 
     def _answer(self, compute) -> None:
         try:

@@ -2,8 +2,13 @@
 
 The run is an ordinary :class:`~dlscratch.trainer.Trainer`; a callback, :class:`LiveFeed`,
 copies what the page shows (the loss of every step, the accuracies of every epoch, and
-now and then the first layer's weights) into a dict under a lock, and is where the run
-waits while paused and ends when stopped. The page polls ``GET /api/train/status``.
+every few steps the network's parameters) into the run under a lock, and is where the
+run waits while paused and ends when stopped. The page polls ``GET /api/train/status``.
+
+The training thread is the only one that touches the network it trains: a layer keeps
+what its forward pass computed for the backward pass, so a request's forward pass in
+between would break the step. Requests get a copy instead, built from the parameters
+copied between two steps (:meth:`TrainingRun.trained_network`).
 """
 
 from __future__ import annotations
@@ -67,20 +72,21 @@ class LiveFeed(Callback):
     Parameters
     ----------
     run : TrainingRun, whose ``status`` dict it updates (under ``run.lock``)
-    weights_every : int, steps between two copies of the first layer's weights
+    copy_every : int, steps between two copies of the parameters (also copied after
+        every epoch and at the end)
     """
 
-    def __init__(self, run: TrainingRun, weights_every: int = 20):
+    def __init__(self, run: TrainingRun, copy_every: int = 10):
         self.run = run
-        self.weights_every = weights_every
+        self.copy_every = copy_every
 
     def on_step_end(self, trainer) -> None:
         run = self.run
         with run.lock:
             run.status["iteration"] = trainer.current_iter
             run.status["iter_loss"].append(trainer.history.iter_loss[-1])
-            if trainer.current_iter % self.weights_every == 0:
-                run.status["weights_version"] += 1
+        if trainer.current_iter % self.copy_every == 0 or trainer.current_iter == 1:
+            run.keep_parameters()
         # Paused: wait here, inside the step loop, until resumed or stopped.
         while run.paused.is_set() and not run.stopping.is_set():
             with run.lock:
@@ -97,7 +103,10 @@ class LiveFeed(Callback):
             self.run.status["epoch"] = trainer.current_epoch
             for key in ("train_acc", "test_acc", "train_loss", "test_loss"):
                 self.run.status[key] = [float(v) for v in history[key]]
-            self.run.status["weights_version"] += 1
+        self.run.keep_parameters()
+
+    def on_train_end(self, trainer) -> None:
+        self.run.keep_parameters()
 
 
 class TrainingRun:
@@ -117,18 +126,21 @@ class TrainingRun:
         n = settings["train_size"]
         seed = settings["seed"]
         if settings["network"] == "TwoLayerNet":
-            self.network = TwoLayerNet(784, 100, 10, weight_init_std="he", seed=seed)
+            self._architecture = (TwoLayerNet, {"input_size": 784, "hidden_size": 100,
+                                                "output_size": 10})
         else:
             # The textbook's SimpleConvNet with fewer filters: a few seconds an epoch.
-            self.network = SimpleConvNet(conv_param={"filter_num": 8}, hidden_size=50,
-                                         weight_init_std="he", seed=seed)
+            self._architecture = (SimpleConvNet, {"conv_param": {"filter_num": 8},
+                                                  "hidden_size": 50})
+        cls, arguments = self._architecture
+        self.network = cls(**arguments, weight_init_std="he", seed=seed)
+        self._parameters = None  # the last copy of the network's state, see keep_parameters
         self.lock = threading.Lock()
         self.paused, self.resumed, self.stopping = (threading.Event(), threading.Event(),
                                                     threading.Event())
         self.status = {"state": "starting", "settings": settings, "iteration": 0,
                        "epoch": 0, "iter_loss": [], "train_acc": [], "test_acc": [],
-                       "train_loss": [], "test_loss": [], "weights_version": 0,
-                       "error": None, "seconds": 0.0,
+                       "train_loss": [], "test_loss": [], "error": None, "seconds": 0.0,
                        "iterations_per_epoch": -(-n // settings["batch_size"])}
         self.trainer = _make_trainer(self.network, settings, x[:n], t[:n], x_test, t_test,
                                      LiveFeed(self))
@@ -144,6 +156,8 @@ class TrainingRun:
         state, error = "finished", None
         try:
             self.trainer.train()
+            if self.trainer.diverged:  # the loss blew up: the Trainer stopped and said why
+                state, error = "diverged", self.trainer.stop_reason
         except StopRun:
             state = "stopped"
         except Exception as err:  # shown on the page; the server carries on
@@ -186,21 +200,42 @@ class TrainingRun:
         status["iter_loss"] = status["iter_loss"][status["iter_loss_from"]:]
         return status
 
-    def first_layer(self) -> np.ndarray:
-        """A copy of the first layer's weights, as the page draws them.
+    def keep_parameters(self) -> None:
+        """Copy the network's state for the requests (called by the training thread)."""
+        state = self.network.state_dict()  # copies
+        with self.lock:
+            self._parameters = state
+
+    def trained_network(self):
+        """A new network with the parameters of the last copy, or None before the first.
+
+        Requests use this, never ``self.network``, which the training thread is using.
+        """
+        with self.lock:
+            state = self._parameters
+        if state is None:
+            return None
+        cls, arguments = self._architecture
+        network = cls(**arguments)
+        network.load_state_dict(state)
+        return network
+
+    def first_layer(self) -> np.ndarray | None:
+        """The first layer's weights in the last copy, as the page draws them.
 
         Returns
         -------
         (units, 28, 28) for TwoLayerNet (one image per hidden unit, at most 36), or
-        (filters, FH, FW) for SimpleConvNet
+        (filters, FH, FW) for SimpleConvNet; None before the first copy
         """
-        # Copied while a step may be updating it in place: at worst a mix of two
-        # consecutive steps, which does not matter for a picture.
-        W = self.network.params["W1"].copy()
+        with self.lock:
+            state = self._parameters
+        if state is None:
+            return None
+        W = state["W1"]
         if W.ndim == 2:  # (784, hidden): one 28x28 image per hidden unit
             return W.T[:36].reshape(-1, 28, 28)
         return W[:, 0]
-
 
 def _make_trainer(network, settings, x, t, x_test, t_test, feed):
     from dlscratch.trainer import Trainer

@@ -49,6 +49,27 @@ function drawArray(canvas, rows, {signed = false, ink = "white"} = {}) {
   context.putImageData(image, 0, 0);
 }
 
+// [smallest, largest] of an array, by a loop: Math.min(...a) fails on very long arrays.
+function range(values) {
+  let low = Infinity, high = -Infinity;
+  for (const v of values) { if (v < low) low = v; if (v > high) high = v; }
+  return [low, high];
+}
+
+// A long series (a run of many steps) thinned to at most 2000 points, each the mean of
+// the points it stands for: a canvas has fewer pixels than that anyway.
+function thin(s) {
+  const n = s.xs.length, step = Math.ceil(n / 2000);
+  if (step <= 1) return s;
+  const xs = [], ys = [];
+  for (let i = 0; i < n; i += step) {
+    const part = s.ys.slice(i, i + step);
+    xs.push(s.xs[Math.min(i + step - 1, n - 1)]);
+    ys.push(part.reduce((a, b) => a + b, 0) / part.length);
+  }
+  return {...s, xs, ys};
+}
+
 // Line chart: series = [{name, xs, ys}], drawn in the canvas with axes; the legend is a
 // row under the axis, so that it never hides a line.
 const COLOURS = ["#2563a8", "#d9730d", "#2e8540", "#a23bbd", "#c0392b"];
@@ -67,10 +88,11 @@ function drawChart(canvas, series, {xLabel = "", yMin = null, yMax = null} = {})
     lx += width;
   }
   const bottom = 44 + 13 * row;
+  series = series.map(thin);
   const xs = series.flatMap((s) => s.xs), ys = series.flatMap((s) => s.ys);
   if (!xs.length) return;
-  const x0 = Math.min(...xs), x1 = Math.max(...xs) > x0 ? Math.max(...xs) : x0 + 1;
-  const y0 = yMin ?? Math.min(...ys), y1 = yMax ?? Math.max(...ys, y0 + 1e-9);
+  const [x0, xMax] = range(xs), x1 = xMax > x0 ? xMax : x0 + 1;
+  const y0 = yMin ?? range(ys)[0], y1 = yMax ?? Math.max(range(ys)[1], y0 + 1e-9);
   const px = (x) => left + (W - left - right) * (x - x0) / (x1 - x0);
   const py = (y) => H - bottom - (H - bottom - top) * (y - y0) / (y1 - y0);
   context.strokeStyle = "#999"; context.fillStyle = "#555"; context.font = "11px sans-serif";
@@ -117,10 +139,17 @@ let current = null;
 let predictTimer = null;
 let version = 0;         // counts changes of the drawing: a late answer for an old one is dropped
 
+let picture = null;      // an uploaded image, drawn under the strokes
+
 function repaint() {
   version += 1;
+  board.dataset.version = version;
   pen.fillStyle = "white";
   pen.fillRect(0, 0, board.width, board.height);
+  if (picture) {
+    const scale = Math.min(board.width / picture.width, board.height / picture.height);
+    pen.drawImage(picture, 0, 0, picture.width * scale, picture.height * scale);
+  }
   pen.strokeStyle = "black"; pen.lineCap = "round"; pen.lineJoin = "round";
   for (const stroke of strokes) {
     pen.lineWidth = stroke.width;
@@ -159,25 +188,24 @@ for (const type of ["pointerup", "pointercancel"]) {
   });
 }
 $("clear").addEventListener("click", () => {
-  strokes = []; repaint(); clearTimeout(predictTimer); clearResults();
+  strokes = []; picture = null; repaint(); clearTimeout(predictTimer); clearResults();
 });
 $("undo").addEventListener("click", () => {
   strokes.pop(); repaint();
-  if (strokes.length) schedulePredict(0); else { clearTimeout(predictTimer); clearResults(); }
+  if (strokes.length || picture) schedulePredict(0);
+  else { clearTimeout(predictTimer); clearResults(); }
 });
 $("upload").addEventListener("change", (event) => {
   const file = event.target.files[0];
   if (!file) return;
-  const picture = new Image();
-  picture.onload = () => {
+  const image = new Image();
+  image.onload = () => {
+    picture = image;  // kept under the strokes, so drawing on it adds to it
     strokes = [];
     repaint();
-    const scale = Math.min(board.width / picture.width, board.height / picture.height);
-    pen.drawImage(picture, 0, 0, picture.width * scale, picture.height * scale);
-    URL.revokeObjectURL(picture.src);
     schedulePredict(0);
   };
-  picture.src = URL.createObjectURL(file);
+  image.src = URL.createObjectURL(file);
 });
 $("save").addEventListener("click", () => { $("save").href = board.toDataURL("image/png"); });
 
@@ -208,6 +236,7 @@ async function predict() {
   $("preview").dataset.ink = answer.image28.flat().reduce((a, b) => a + b, 0).toFixed(2);
   const results = $("results");
   results.replaceChildren();
+  results.dataset.version = asked;  // which drawing these answers are for
   for (const [name, {label, probabilities}] of Object.entries(answer.networks)) {
     const block = element("div", {class: "result", id: `result-${name}`, "data-label": label});
     const head = element("div", {class: "head"});
@@ -357,7 +386,7 @@ $("robustness-run").addEventListener("click", async () => {
 // ---------------------------------------------------------------- 4. watch it learn
 
 let lossSteps = [];      // every step's loss so far, fetched incrementally
-let polling = null;
+let polling = null;      // the timer of the next status request
 
 $("train-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -371,17 +400,26 @@ $("train-form").addEventListener("submit", async (event) => {
     return;
   }
   lossSteps = [];
-  clearInterval(polling);
-  polling = setInterval(pollTraining, 500);
+  clearTimeout(polling);
+  pollTraining();
 });
 for (const action of ["pause", "resume", "stop"]) {
   $(`train-${action}`).addEventListener("click", () =>
     api(`/api/train/${action}`, {}).catch((error) => { $("train-status").textContent = error.message; }));
 }
 
+// One status request at a time: the next is asked for half a second after an answer.
 async function pollTraining() {
-  const status = await api(`/api/train/status?since=${lossSteps.length}`);
-  lossSteps.push(...status.iter_loss);
+  let status;
+  try {
+    status = await api(`/api/train/status?since=${lossSteps.length}`);
+  } catch (error) {
+    $("train-status").textContent = `no answer from the lab (${error.message})`;
+    return;
+  }
+  if (status.state === "none") return;
+  lossSteps.length = status.iter_loss_from;  // the server says where its losses start
+  for (const loss of status.iter_loss) lossSteps.push(loss);
   const epochs = status.settings.epochs;
   $("train-status").textContent = `${status.state}: epoch ${status.epoch} of ${epochs}, ` +
     `step ${status.iteration} of ${epochs * status.iterations_per_epoch}, ` +
@@ -397,14 +435,18 @@ async function pollTraining() {
     {name: "train accuracy", xs: epochNumbers, ys: status.train_acc},
     {name: "test accuracy", xs: epochNumbers, ys: status.test_acc},
   ], {xLabel: "epoch", yMin: 0, yMax: 1});
-  const weights = $("weights");
-  weights.replaceChildren();
-  for (const map of status.weights.values) {
-    const canvas = element("canvas");
-    drawArray(canvas, map, {signed: true});
-    weights.append(canvas);
+  if (status.weights) {
+    const weights = $("weights");
+    weights.replaceChildren();
+    for (const map of status.weights.values) {
+      const canvas = element("canvas");
+      drawArray(canvas, map, {signed: true});
+      weights.append(canvas);
+    }
   }
-  if (!["running", "paused", "starting"].includes(status.state)) clearInterval(polling);
+  if (["running", "paused", "starting"].includes(status.state)) {
+    polling = setTimeout(pollTraining, 500);
+  }
 }
 
 // ---------------------------------------------------------------- start
@@ -413,3 +455,4 @@ repaint();
 clearResults();
 api("/api/health").then((health) => { $("version").textContent = `dlscratch ${health.version}`; });
 api("/api/networks").then((info) => updateNetworkLists(Object.keys(info.networks)));
+pollTraining();  // a run started before this page was (re)loaded is shown too
