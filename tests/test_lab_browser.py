@@ -134,6 +134,22 @@ def test_drawing_a_seven_with_the_mouse(browser, lab_url, shots, tmp_path, width
     page.close()
 
 
+def test_an_uploaded_photo_of_a_digit_is_read(browser, lab_url, tmp_path):
+    from PIL import Image, ImageDraw
+
+    photo = Image.new("RGB", (600, 400), (235, 230, 220))  # grey paper, a 1 in blue ink
+    ImageDraw.Draw(photo).line([(300, 60), (300, 340)], fill=(20, 30, 120), width=30)
+    photo.save(tmp_path / "one.jpg")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(lab_url)
+    page.wait_for_selector("#version:has-text('dlscratch')")
+    page.set_input_files("#upload", str(tmp_path / "one.jpg"))
+    page.wait_for_selector("#result-DeepConvNet", timeout=20_000)
+    for name in ("TwoLayerNet", "SimpleConvNet", "DeepConvNet"):
+        assert page.locator(f"#result-{name}").get_attribute("data-label") == "1", name
+    page.close()
+
+
 def test_the_test_set_tab_shows_the_confusion_matrix_and_the_digits(browser, lab_url, shots):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(lab_url)

@@ -77,8 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        # The page's own files only: no inline scripts, nothing from other sites.
-        self.send_header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:")
+        # The page's own files only: no inline scripts, nothing from other sites (blob:
+        # is the uploaded image, read in the browser).
+        self.send_header("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data: blob:")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
         if self.command != "HEAD":
