@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from dlscratch.checks import rng_from
+from dlscratch.checks import finite_number, rng_from
 
 __all__ = ["PERTURBATIONS", "DEFAULT_LEVELS", "perturb", "robustness_curves",
            "plot_robustness"]
@@ -73,10 +73,8 @@ def perturb(images, kind: str, level: float, seed=0) -> np.ndarray:
     x = _images(images)
     if kind not in PERTURBATIONS:
         raise ValueError(f"kind must be one of {sorted(PERTURBATIONS)}, got {kind!r}")
-    level = float(level)
-    if not np.isfinite(level) or (level < 0 and kind in ("noise", "thickness")):
-        raise ValueError(f"the level of {kind!r} must be a finite number"
-                         f"{' >= 0' if kind in ('noise', 'thickness') else ''}, got {level!r}")
+    at_least = 0 if kind in ("noise", "thickness") else None  # no negative noise or dilation
+    level = finite_number(f"the level of {kind!r}", level, minimum=at_least)
     if level == 0:
         return x.copy()
     if kind == "noise":
@@ -125,6 +123,10 @@ def robustness_curves(networks: dict, images, labels, kind: str, levels=None, se
     t = np.asarray(labels)
     if t.shape != (len(x),):
         raise ValueError(f"labels must be ({len(x)},) to match the images, got shape {t.shape}")
+    for name, net in networks.items():
+        if net.input_size != x[0].size:
+            raise ValueError(f"network {name!r} takes inputs of shape {net.input_shape}, "
+                             f"but the images are {x.shape[1:]}")
     curves: dict[str, list[float]] = {"levels": [float(v) for v in levels]}
     for name in networks:
         curves[name] = []

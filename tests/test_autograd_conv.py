@@ -127,5 +127,8 @@ def test_max_along_an_axis_and_bad_arguments_are_named():
         conv2d(Variable(np.ones((1, 2, 4, 4))), Variable(np.ones((1, 3, 2, 2))))
     with pytest.raises(ValueError, match="stride"):
         max_pool2d(Variable(np.ones((1, 1, 4, 4))), 2, 2, stride=0)
+    with pytest.raises(ValueError, match=r"b must have shape \(2,\), one bias per filter"):
+        conv2d(Variable(np.ones((1, 1, 4, 4))), Variable(np.ones((2, 1, 3, 3))),
+               Variable(np.ones(3)))
     with pytest.raises(ValueError, match="pad must be smaller than the pool size"):
         max_pool2d(Variable(np.ones((1, 1, 4, 4))), 2, 2, pad=2)

@@ -125,3 +125,8 @@ def test_conv_net_trains_with_the_trainer_as_the_layer_network_does():
         runs.append(trainer.history)
     np.testing.assert_allclose(runs[1].iter_loss, runs[0].iter_loss, rtol=1e-4)
     assert np.mean(runs[1].iter_loss[-3:]) < np.mean(runs[1].iter_loss[:3])
+
+
+def test_conv_net_input_dim_must_be_one_images_shape():
+    with pytest.raises(ValueError, match=r"input_dim must be \(channels, height, width\)"):
+        AutogradSimpleConvNet(input_dim=(28, 28))

@@ -60,14 +60,19 @@ def test_bad_arguments_are_named():
     x = np.zeros((2, 28, 28))
     with pytest.raises(ValueError, match="kind must be one of"):
         perturb(x, "blur", 1)
-    with pytest.raises(ValueError, match="'noise' must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="the level of 'noise' must be >= 0, got -0.1"):
         perturb(x, "noise", -0.1)
+    with pytest.raises(TypeError, match="the level of 'rotation' must be a number"):
+        perturb(x, "rotation", "ten")
     with pytest.raises(ValueError, match="whole number"):
         perturb(x, "thickness", 1.5)
     with pytest.raises(ValueError, match=r"images must be \(N, H, W\)"):
         perturb(np.zeros((3, 5)), "noise", 0.1)
     with pytest.raises(ValueError, match="labels must be"):
         robustness_curves({"n": TwoLayerNet(784, 5, 10)}, x, [1, 2, 3], "noise")
+    with pytest.raises(ValueError, match=r"'n' takes inputs of shape \(784,\), but the "
+                                         r"images are \(32, 32\)"):
+        robustness_curves({"n": TwoLayerNet(784, 5, 10)}, np.zeros((2, 32, 32)), [1, 2], "noise")
     with pytest.raises(ValueError, match="at least one network"):
         robustness_curves({}, x, [1, 2], "noise")
 

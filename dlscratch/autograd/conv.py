@@ -151,6 +151,9 @@ def conv2d(x, W, b=None, stride: int = 1, pad: int = 0) -> Variable:
     if W.ndim != 4 or W.shape[1] != x.shape[1]:
         raise ValueError(f"conv2d: W must be (FN, {x.shape[1]}, FH, FW) for input of shape "
                          f"{x.shape}, got shape {W.shape}")
+    if b is not None and as_variable(b).shape != W.shape[:1]:
+        raise ValueError(f"conv2d: b must have shape ({W.shape[0]},), one bias per filter, "
+                         f"got shape {as_variable(b).shape}")
     stride, pad = positive_int("stride", stride), positive_int("pad", pad, minimum=0)
     FN, C, FH, FW = W.shape
     N, _, H, W_in = x.shape

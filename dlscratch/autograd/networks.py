@@ -148,6 +148,9 @@ class AutogradSimpleConvNet(AutogradNetwork):
     def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size: int = 100,
                  output_size: int = 10, weight_init_std=0.01, seed=None, dtype=np.float32):
         super().__init__(input_dim, output_size, dtype=dtype, seed=seed)
+        if len(self.input_shape) != 3:
+            raise ValueError(f"input_dim must be (channels, height, width) of one image, "
+                             f"e.g. (1, 28, 28), got {input_dim!r}")
         self.conv_param = _conv_param(conv_param, SimpleConvNet.DEFAULT_CONV_PARAM,
                                       "conv_param")
         self.hidden_size = hidden_size

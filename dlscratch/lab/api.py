@@ -162,8 +162,7 @@ class Lab:
 
     def names(self) -> list[str]:
         """The networks' names: the shipped ones, and 'yours' once a run has trained."""
-        run = self.run
-        trained = run is not None and run.first_layer() is not None
+        trained = self.run is not None and self.run.has_parameters
         return [*SHIPPED, *([YOURS] if trained else [])]
 
     @contextmanager

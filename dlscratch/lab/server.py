@@ -44,7 +44,7 @@ __all__ = ["LabServer", "serve", "MAX_BODY_BYTES", "HOST"]
 
 #: the only address the lab listens on: this machine, never the network
 HOST = "127.0.0.1"
-#: requests with a larger body get 413 (a 280x280 drawing is some 10-30 kB as PNG)
+#: requests with a larger body get 413 (a drawing on the 280x280 board is a few kB as PNG)
 MAX_BODY_BYTES = 2 * 2**20
 #: the files of the page, served from the package (nothing comes from the internet), with
 #: their content types (fixed here: the mimetypes module reads a Windows registry that

@@ -206,6 +206,11 @@ class TrainingRun:
         with self.lock:
             self._parameters = state
 
+    @property
+    def has_parameters(self) -> bool:
+        """True once the training thread has copied the parameters (after its first step)."""
+        return self._parameters is not None
+
     def trained_network(self):
         """A new network with the parameters of the last copy, or None before the first.
 
