@@ -234,10 +234,10 @@ ch.save(fig, "descent_paths", caption="Twenty steps of gradient descent on x0² 
 # time those too.
 #
 # In the full run shown on this chapter's page, one gradient for a mini-batch
-# of 100 took about 20 s the textbook's way (0.51 ms per parameter entry,
+# of 100 took about 24 s the textbook's way (0.59 ms per parameter entry,
 # measured on the 500 entries of `W2`), so 10,000 iterations would take
-# **2.3 days**; the batched numerical gradient took 0.24 s (2414 s, about 40
-# minutes, for 10,000 iterations) and backpropagation 1.0 ms (10 s). Your machine's numbers
+# **2.7 days**; the batched numerical gradient took 0.24 s (2351 s, about 39
+# minutes, for 10,000 iterations) and backpropagation 4.0 ms (40 s). Your machine's numbers
 # will differ, the proportions much less.
 
 # %%
@@ -301,7 +301,7 @@ print("(the entry-by-entry time is extrapolated from "
 # guess among 10 classes), stays on a plateau while the tiny initial weights
 # grow, then falls; accuracy rises as it does. The full run (2,000 training
 # images, 400 iterations of 100 images, learning rate 0.1) ends with train
-# accuracy 0.9195 and test accuracy **0.8748** after 103 s of training. The
+# accuracy 0.9195 and test accuracy **0.8748** after 128 s of training. The
 # gap between the two is what training on only 2,000 images costs. Chapter 5
 # trains the same network on all 60,000 images with backpropagation.
 

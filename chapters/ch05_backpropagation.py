@@ -220,7 +220,7 @@ for key in ("W1", "b1", "W2", "b2"):
 # within about one percentage point of each other, so the network is hardly
 # overfitting. The full run reaches test accuracy 0.9077 after the first epoch
 # and **0.9699** after the 17th (train accuracy 0.9804, measured on the first
-# 10,000 training images), with 4.0 s spent in the 10,200 training steps.
+# 10,000 training images), with 4.5 s spent in the 10,200 training steps.
 # The same 10,200 steps would have taken about 40 minutes with chapter 4's
 # batched numerical gradient, and more than two days the textbook's way.
 

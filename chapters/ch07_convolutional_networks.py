@@ -166,7 +166,7 @@ initial_filters = network.params["W1"].copy()
 #
 # The full run prints test accuracies of 0.952, 0.972 and 0.980 after epochs
 # 1 to 3 (on 1,000 test images) and **0.9827** on all 10,000 test images at
-# the end, after 30 s of training steps for 1,800 iterations. The shipped
+# the end, after 36 s of training steps for 1,800 iterations. The shipped
 # parameters, trained for 20 epochs, reach 0.9881. For comparison, chapter 5's
 # fully connected `TwoLayerNet` reached 0.9698 after 17 epochs.
 #
@@ -179,9 +179,10 @@ initial_filters = network.params["W1"].copy()
 # the gradients of its two halves, so each core computes one half
 # (`dlscratch.parallel.DataParallel`). The numbers then differ from the run
 # above only by rounding. `python benchmarks/conv_speed.py --torch-python ...`
-# measured a `Trainer` epoch of this network at 7.2 s with two workers, and the
-# same steps in PyTorch at 7.7 to 10.3 s per epoch, on a 2-core machine (the run
-# on this page trained with one worker).
+# measured `Trainer` epochs of this network at 7.7 to 11.7 s with two workers,
+# and the same steps in PyTorch at 7.2 to 11.8 s per epoch, in seven runs on a
+# 2-core machine shared with other work (the run on this page trained with one
+# worker).
 
 # %%
 train_size, epochs = len(x_train), 3

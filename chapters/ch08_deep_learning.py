@@ -77,9 +77,9 @@ print(f"SimpleConvNet: {sum(p.size for p in SimpleConvNet(seed=0).params.values(
 # `DeepConvNet.pretrained()` loads them into a float32 network. The full run
 # prints test accuracy **0.9938** on all 10,000 test images — 62 mistakes —
 # against 0.9881 for chapter 7's shipped `SimpleConvNet`; the forward pass over
-# the 10,000 images took 10.2 s. Training it yourself takes about 35 s per
+# the 10,000 images took 14.1 s. Training it yourself takes about 40 s per
 # epoch on two cores with `Trainer(..., workers=2)` (see chapter 7), so the 20
-# epochs take 12 minutes: `dlscratch train --network deep-conv --workers 2`.
+# epochs take about 13 minutes: `dlscratch train --network deep-conv --workers 2`.
 
 # %%
 _, (x_test, t_test) = load_mnist(normalize=True, flatten=False)
@@ -157,7 +157,7 @@ for true_class, predicted_class, count in most_confused_pairs(cm, k=5):
 # of the 500 predictions changed; the largest difference between a float16
 # and a float32 score is 0.052, on scores up to 66. Rounding every number to
 # three digits moves the scores a little but not which one is largest. The
-# float16 pass took 19.4 s against 0.35 s in float32: about 60 times slower on
+# float16 pass took 21.1 s against 0.27 s in float32: about 100 times slower on
 # this CPU.
 
 # %%

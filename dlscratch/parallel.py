@@ -111,7 +111,9 @@ class DataParallel:
         n_slices = min(self.workers, n)
         if n_slices <= 1:
             return net.loss_and_gradient(x, t)
-        bounds = np.linspace(0, n, n_slices + 1).round().astype(int)
+        # Python ints, so that a slice's weight is a Python float: a NumPy float64 would
+        # turn a float32 network's gradients into float64 ones.
+        bounds = np.linspace(0, n, n_slices + 1).round().astype(int).tolist()
         slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         self._give_generators(n_slices)
         if self._pool is None:
@@ -119,19 +121,25 @@ class DataParallel:
             self._blas = ThreadpoolController()
 
         def work(replica, part):
-            return replica.loss_and_gradient(x[part], t[part])
+            # Weighted by slice size: the batch's mean loss is the weighted mean of the
+            # slices'.  The weighting is done here, on the worker's own core, and in
+            # place: the gradient arrays are the ones this step's backward pass has just
+            # made for the replica, held by nothing outside it.
+            weight = (part.stop - part.start) / n
+            loss, grads = replica.loss_and_gradient(x[part], t[part])
+            for array in grads.values():
+                array *= weight
+            return weight * float(loss), grads
 
         with self._blas.limit(limits=1, user_api="blas"):
             results = list(self._pool.map(work, self._replicas[:len(slices)], slices))
-        # Weighted by slice size: the mean over the batch of per-sample losses.
-        weights = [(s.stop - s.start) / n for s in slices]
-        loss = sum(w * float(part_loss) for w, (part_loss, _) in zip(weights, results,
-                                                                      strict=True))
+        loss = sum(part_loss for part_loss, _ in results)
         grads = {}
         for key in net.params:
-            total = weights[0] * results[0][1][key]  # a new array: never a layer's own
-            for w, (_, part) in zip(weights[1:], results[1:], strict=True):
-                total += w * part[key]
+            parts = [part[key] for _, part in results]
+            total = parts[0] + parts[1]  # a new array: never a replica's own
+            for part in parts[2:]:
+                total += part
             grads[key] = total
         return loss, grads
 

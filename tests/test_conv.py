@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlscratch.layers import Convolution, Pooling, col2im, conv_output_size, im2col
+from dlscratch.layers.conv import _columns
 
 # ---------------------------------------------------------------------------
 # Naive references: explicit loops over every index, written to be obviously right.
@@ -272,10 +273,11 @@ def test_convolution_matches_naive_loops(case, one_image_per_block):
 
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("pad", [0, 1, 2])
-def test_convolution_gradient_check(stride, pad):
-    rng = np.random.default_rng(10 * stride + pad)
-    x = rng.standard_normal((2, 3, 7, 6))          # odd sizes, batch of 2
-    W = rng.standard_normal((4, 3, 3, 2))
+@pytest.mark.parametrize("channels", [1, 3])  # one channel builds its columns another way
+def test_convolution_gradient_check(stride, pad, channels):
+    rng = np.random.default_rng(10 * stride + pad + 100 * channels)
+    x = rng.standard_normal((2, channels, 7, 6))   # odd sizes, batch of 2
+    W = rng.standard_normal((4, channels, 3, 2))
     b = rng.standard_normal(4)
     layer = Convolution(W, b, stride=stride, pad=pad)
     G = rng.standard_normal(layer.forward(x).shape)  # L = sum(out * G), dL/dout = G
@@ -287,6 +289,19 @@ def test_convolution_gradient_check(stride, pad):
     dx = layer.backward(G)
     for analytic, array in [(dx, x), (layer.dW, W), (layer.db, b)]:
         assert rel_error(analytic, numerical_gradient(loss, array)) < 1e-7
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_columns_are_im2col_channels_last(channels, stride):
+    # The layer's fast way of building the columns gives exactly the textbook's matrix.
+    rng = np.random.default_rng(channels + 10 * stride)
+    x = rng.standard_normal((3, 9, 8, channels), dtype=np.float32).transpose(0, 3, 1, 2)
+    expected = im2col(x, 4, 3, stride, channels_last=True)
+    columns = _columns(x, 4, 3, stride)
+    assert columns.dtype == np.float32
+    np.testing.assert_array_equal(columns, expected)
+    np.testing.assert_array_equal(_columns(x[:1], 4, 3, stride), expected[:len(expected) // 3])
 
 
 def test_convolution_uses_its_parameters_in_place():

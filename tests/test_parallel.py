@@ -43,6 +43,23 @@ def test_slices_give_the_whole_batch_gradient(make, workers):
         np.testing.assert_allclose(p_grads[key], g, rtol=1e-10, atol=1e-13, err_msg=key)
 
 
+@pytest.mark.parametrize("n", [100, 7])  # equal slices, and slices of 4 and 3
+def test_float32_network_gets_float32_gradients_as_without_workers(n):
+    net = SimpleConvNet((1, 10, 10), {"filter_num": 3, "filter_size": 3, "pad": 1,
+                                      "stride": 1}, 8, 10, seed=0, dtype=np.float32)
+    x, t = batch(net.input_shape, n=n)
+    x = x.astype(np.float32)
+    loss, grads = net.loss_and_gradient(x, t)
+    grads = {k: g.copy() for k, g in grads.items()}
+    with DataParallel(net, 2) as parallel:
+        p_loss, p_grads = parallel.loss_and_gradient(x, t)
+    assert isinstance(p_loss, float)
+    assert p_loss == pytest.approx(loss, rel=1e-5)
+    for key, g in grads.items():
+        assert p_grads[key].dtype == np.float32, key
+        np.testing.assert_allclose(p_grads[key], g, rtol=1e-4, atol=1e-6, err_msg=key)
+
+
 def test_returned_gradients_are_new_arrays_and_parameters_are_shared():
     net = TwoLayerNet(12, 5, 10, seed=0, dtype=np.float64)
     x, t = batch(net.input_shape)

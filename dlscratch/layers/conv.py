@@ -44,6 +44,30 @@ def _zero_pad(images, pad_h: int, pad_w: int):
     return padded.transpose(0, 3, 1, 2)
 
 
+def _columns(images, filter_h: int, filter_w: int, stride: int = 1):
+    """``im2col(images, filter_h, filter_w, stride, channels_last=True)``, built faster.
+
+    The same matrix, and with more than one channel the same function.  With one channel
+    (a network's input images) every window row is only ``filter_w`` numbers long, and
+    ``im2col`` copies the windows a few numbers at a time.  Here the transposed matrix is
+    filled instead, one filter offset (i, j) at a time, each a copy of whole rows of the
+    images: the textbook's loop over filter offsets.  The function returns the transpose
+    of that, a view; the matrix products read either layout and give the same numbers.
+    (SimpleConvNet's Conv1 on 50 images: 0.23 ms instead of 1.15 ms.)
+    """
+    N, C, H, W = images.shape
+    if C != 1:
+        return im2col(images, filter_h, filter_w, stride, channels_last=True)
+    out_h = conv_output_size(H, filter_h, stride)
+    out_w = conv_output_size(W, filter_w, stride)
+    transposed = np.empty((filter_h, filter_w, N, out_h, out_w), dtype=images.dtype)
+    for i in range(filter_h):
+        for j in range(filter_w):
+            transposed[i, j] = images[:, 0, i:i + stride * out_h:stride,
+                                      j:j + stride * out_w:stride]
+    return transposed.reshape(filter_h * filter_w, N * out_h * out_w).T
+
+
 def _running_max(candidates):
     """Elementwise max of equally shaped arrays, and the index of the first array holding it.
 
@@ -149,12 +173,12 @@ class Convolution(Layer):
         out = np.empty((N * out_h * out_w, FN), dtype=np.result_type(x, self.W))
         self.col = None
         if out.shape[0] * self.col_W.shape[0] * out.itemsize <= self.keep_columns_bytes:
-            self.col = im2col(self.x_padded, FH, FW, self.stride, channels_last=True)
+            self.col = _columns(self.x_padded, FH, FW, self.stride)
             np.matmul(self.col, self.col_W, out=out)
         else:
             # One matrix product per block of images, while its columns are in the cache.
             for images, rows in self._blocks(N, out_h * out_w, FH * FW * C * out.itemsize):
-                col = im2col(self.x_padded[images], FH, FW, self.stride, channels_last=True)
+                col = _columns(self.x_padded[images], FH, FW, self.stride)
                 np.matmul(col, self.col_W, out=out[rows])
         out += self.b
         return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
@@ -201,7 +225,7 @@ class Convolution(Layer):
             out_h, out_w = dout.shape[2:]
             for images, rows in self._blocks(x.shape[0], out_h * out_w,
                                              FH * FW * C * dW.itemsize):
-                col = im2col(x[images], FH, FW, self.stride, channels_last=True)
+                col = _columns(x[images], FH, FW, self.stride)
                 dW += col.T @ dout_rows[rows]
         self.dW = dW.reshape(FH, FW, C, FN).transpose(3, 2, 0, 1)
         if not self.compute_dx:
@@ -229,7 +253,7 @@ class Convolution(Layer):
         flipped_W = self.W[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(FH * FW * FN, C)
         dx = np.empty((N * H * W, C), dtype=np.result_type(dout, self.W))
         for images, rows in self._blocks(N, H * W, FH * FW * FN * dx.itemsize):
-            np.matmul(im2col(d[images], FH, FW, channels_last=True), flipped_W, out=dx[rows])
+            np.matmul(_columns(d[images], FH, FW), flipped_W, out=dx[rows])
         return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
 
     def __repr__(self) -> str:
