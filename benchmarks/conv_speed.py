@@ -55,6 +55,7 @@ DeepConvNet in other runs); ``workers=2`` runs the BLAS with one thread per work
 DeepConvNet's Trainer epoch is 2.3 times its FLOP floor (15.3 s at 205 GFLOP/s): the
 3x3 convolutions with 16 to 64 filters are matrix products too narrow for the BLAS's
 peak (78400 x 144 x 16 ran at 35-46 GFLOP/s on one thread, square ones at about 100).
+``conv_layers.py`` compares DeepConvNet's layers one by one with PyTorch's, on one core.
 With ``--no-keep-memory`` a step had 915-1,900 page faults instead of 7-113 and the
 whole batch took 12.5 (SimpleConvNet) and 50.0 s/epoch (DeepConvNet) in an earlier run.
 """

@@ -8,6 +8,8 @@ and NumPy, so it runs under any interpreter that has torch:
     /path/to/python-with-torch benchmarks/torch_convnets.py [--steps 30]
 
 ``conv_speed.py --torch-python /path/to/python-with-torch`` runs it after its own timings.
+``--layers`` instead times each layer of DeepConvNet inside training steps on one thread,
+for ``conv_layers.py``.
 """
 
 from __future__ import annotations
@@ -60,10 +62,71 @@ def median_step_seconds(model: nn.Module, steps: int, warmup: int = 3) -> float:
     return statistics.median(times)
 
 
+#: Top-level operations of one DeepConvNet step in the order they run (forward, then
+#: backward), named as dlscratch names the layers. The profiler sees each layer's forward
+#: operation and the autograd node that runs its backward.
+FORWARD_OPS = {"aten::convolution": "Conv", "aten::max_pool2d": "Pool"}
+BACKWARD_OPS = {"ConvolutionBackward0": "Conv", "MaxPool2DWithIndicesBackward0": "Pool"}
+
+
+def layer_milliseconds(batch: int, steps: int, warmup: int = 5) -> dict:
+    """Median forward and backward ms of each convolution and pooling layer, and of the step.
+
+    Measured with ``torch.profiler`` inside ``steps`` training steps (Adam, float32) of
+    DeepConvNet on ``batch`` random images, on the threads torch has been given.
+    """
+    from torch.profiler import profile
+
+    torch.manual_seed(0)
+    model = deep_conv_net()
+    x, t = torch.rand(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x), t).backward()
+        optimizer.step()
+
+    for _ in range(warmup):
+        step()
+    step_times = []
+    with profile() as prof:
+        for _ in range(steps):
+            start = time.perf_counter()
+            step()
+            step_times.append(time.perf_counter() - start)
+    times: dict[str, list[float]] = {}
+    count = {"Conv": 0, "Pool": 0}
+    for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+        if event.name in FORWARD_OPS:
+            kind = FORWARD_OPS[event.name]
+            index = count[kind] % (6 if kind == "Conv" else 3) + 1
+            count[kind] += 1
+            times.setdefault(f"{kind}{index} forward", []).append(event.cpu_time_total)
+        for node, kind in BACKWARD_OPS.items():
+            if event.name.endswith(f"evaluate_function: {node}"):
+                seen = sum(len(v) for k, v in times.items()
+                           if k.startswith(kind) and k.endswith("backward"))
+                layers = 6 if kind == "Conv" else 3
+                index = layers - seen % layers  # backward runs from the last layer
+                times.setdefault(f"{kind}{index} backward", []).append(event.cpu_time_total)
+    result = {name: statistics.median(values) / 1e3 for name, values in times.items()}
+    result["step"] = statistics.median(step_times) * 1e3
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="timed steps per network")
+    parser.add_argument("--layers", type=int, metavar="BATCH",
+                        help="time DeepConvNet's layers on one thread, BATCH images a step, "
+                             "and print them as JSON")
     args = parser.parse_args()
+    if args.layers:
+        torch.set_num_threads(1)
+        print(json.dumps(layer_milliseconds(args.layers, args.steps)))
+        return
     torch.manual_seed(0)
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, float32:")
     epochs = {}
