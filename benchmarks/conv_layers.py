@@ -55,39 +55,15 @@ import time
 from collections import defaultdict
 
 import numpy as np
+from conv_speed import layer_flops
 from machine import gemm_peak_gflops
 from threadpoolctl import threadpool_limits
 
-from dlscratch.layers import Affine, Convolution, Pooling
 from dlscratch.memory import keep_freed_memory
 from dlscratch.networks import DeepConvNet
 from dlscratch.optimizers import Adam
 
 BATCH = 50  # one worker's half of the README's batch of 100
-
-
-def layer_flops(net, batch: int) -> dict[str, float]:
-    """Multiply-add FLOPs of each convolution's and affine layer's products in one step."""
-    flops = {}
-    shape = net.input_shape  # (C, H, W) of the layer's input
-    first = True
-    for name, layer in net.layers.items():
-        if isinstance(layer, Convolution):
-            out = layer.output_shape(shape)
-            FN, C, FH, FW = layer.W.shape
-            per_pixel = 2.0 * batch * C * FH * FW * FN  # one multiply-add per weight
-            # forward and dW: every output pixel; dx: every input pixel (none for the first)
-            flops[name] = per_pixel * (2 * out[1] * out[2]
-                                       + (0 if first else shape[1] * shape[2]))
-            first = False
-            shape = out
-        elif isinstance(layer, Affine):
-            D, M = layer.W.shape
-            flops[name] = 2.0 * batch * D * M * (2 if first else 3)
-            shape = (M,)
-        elif isinstance(layer, Pooling):
-            shape = layer.output_shape(shape)
-    return flops
 
 
 def time_layers_in_steps(net, batch: int, steps: int, warmup: int = 3) -> dict[str, float]:

@@ -52,7 +52,7 @@ DeepConvNet    112.6        39.2       35.4 (1.35x)              26.3
 
 The whole-batch column swings with the BLAS's two threads (45 to 113 s/epoch for
 DeepConvNet in other runs); ``workers=2`` runs the BLAS with one thread per worker.
-DeepConvNet's Trainer epoch is 2.3 times its FLOP floor (15.3 s at 205 GFLOP/s): the
+DeepConvNet's Trainer epoch is 2.4 times its FLOP floor (15.0 s at 205 GFLOP/s): the
 3x3 convolutions with 16 to 64 filters are matrix products too narrow for the BLAS's
 peak (78400 x 144 x 16 ran at 35-46 GFLOP/s on one thread, square ones at about 100).
 ``conv_layers.py`` compares DeepConvNet's layers one by one with PyTorch's, on one core.
@@ -74,7 +74,7 @@ from machine import describe, floors_line, measure, step_traffic_bytes
 
 from dlscratch import Trainer
 from dlscratch.datasets import load_mnist
-from dlscratch.layers import Convolution, Pooling, col2im, im2col
+from dlscratch.layers import Affine, Convolution, Pooling, col2im, im2col
 from dlscratch.memory import keep_freed_memory
 from dlscratch.networks import DeepConvNet, SimpleConvNet
 from dlscratch.optimizers import Adam
@@ -92,29 +92,34 @@ def median_seconds(fn, repeat: int) -> float:
     return float(np.median(times))
 
 
-def step_flops(net) -> float:
-    """Multiply-add FLOPs of the matrix products in one training step on a batch of 100."""
-    n = 100
-    shape = net.input_shape
-    total = 0.0
+def layer_flops(net, batch: int) -> dict[str, float]:
+    """Multiply-add FLOPs of each convolution's and affine layer's products in one step."""
+    flops = {}
+    shape = net.input_shape  # (C, H, W) of the layer's input
     first = True
-    for layer in net.layers.values():
+    for name, layer in net.layers.items():
         if isinstance(layer, Convolution):
             out = layer.output_shape(shape)
             FN, C, FH, FW = layer.W.shape
-            one = 2.0 * n * out[1] * out[2] * C * FH * FW * FN  # one matrix product
-            total += one * (2 if first else 3)  # forward, dW, dx (not for the first layer)
+            per_pixel = 2.0 * batch * C * FH * FW * FN  # one multiply-add per weight
+            # forward and dW: every output pixel; dx: every input pixel (none for the first)
+            flops[name] = per_pixel * (2 * out[1] * out[2]
+                                       + (0 if first else shape[1] * shape[2]))
+            first = False
             shape = out
+        elif isinstance(layer, Affine):
+            D, M = layer.W.shape
+            flops[name] = 2.0 * batch * D * M * (2 if first else 3)
+            first = False
+            shape = (M,)
         elif isinstance(layer, Pooling):
             shape = layer.output_shape(shape)
-        elif hasattr(layer, "W"):  # Affine
-            D, M = layer.W.shape
-            total += 2.0 * n * D * M * (2 if first else 3)
-            shape = (M,)
-        else:
-            continue
-        first = False
-    return total
+    return flops
+
+
+def step_flops(net) -> float:
+    """Multiply-add FLOPs of the matrix products in one training step on a batch of 100."""
+    return sum(layer_flops(net, 100).values())
 
 
 def time_network(net, steps: int, workers: int = 1, warmup: int = 3):

@@ -41,44 +41,9 @@ def deep_conv_net() -> nn.Module:
         nn.Linear(64 * 4 * 4, 50), nn.ReLU(), nn.Dropout(0.5), nn.Linear(50, 10))
 
 
-def median_step_seconds(model: nn.Module, steps: int, warmup: int = 3) -> float:
+def training_step(model: nn.Module, batch: int):
+    """One Adam (lr 0.001) step of ``model`` on ``batch`` random MNIST-shaped images."""
     torch.manual_seed(0)
-    x, t = torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(model(x), t).backward()
-        optimizer.step()
-
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-#: Top-level operations of one DeepConvNet step in the order they run (forward, then
-#: backward), named as dlscratch names the layers. The profiler sees each layer's forward
-#: operation and the autograd node that runs its backward.
-FORWARD_OPS = {"aten::convolution": "Conv", "aten::max_pool2d": "Pool"}
-BACKWARD_OPS = {"ConvolutionBackward0": "Conv", "MaxPool2DWithIndicesBackward0": "Pool"}
-
-
-def layer_milliseconds(batch: int, steps: int, warmup: int = 5) -> dict:
-    """Median forward and backward ms of each convolution and pooling layer, and of the step.
-
-    Measured with ``torch.profiler`` inside ``steps`` training steps (Adam, float32) of
-    DeepConvNet on ``batch`` random images, on the threads torch has been given.
-    """
-    from torch.profiler import profile
-
-    torch.manual_seed(0)
-    model = deep_conv_net()
     x, t = torch.rand(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     loss_fn = nn.CrossEntropyLoss()
@@ -88,28 +53,59 @@ def layer_milliseconds(batch: int, steps: int, warmup: int = 5) -> dict:
         loss_fn(model(x), t).backward()
         optimizer.step()
 
+    return step
+
+
+def step_seconds(step, steps: int, warmup: int) -> list[float]:
+    """Seconds of each of ``steps`` calls of ``step``, after ``warmup`` untimed ones."""
     for _ in range(warmup):
         step()
-    step_times = []
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def median_step_seconds(model: nn.Module, steps: int, warmup: int = 3) -> float:
+    return statistics.median(step_seconds(training_step(model, 100), steps, warmup))
+
+
+#: Top-level operations of one DeepConvNet step (forward, then backward) and the kind of
+#: layer they belong to: the profiler sees each layer's forward operation and the
+#: autograd node that runs its backward.
+FORWARD_OPS = {"aten::convolution": "Conv", "aten::max_pool2d": "Pool"}
+BACKWARD_OPS = {"ConvolutionBackward0": "Conv", "MaxPool2DWithIndicesBackward0": "Pool"}
+LAYERS = {"Conv": 6, "Pool": 3}  # DeepConvNet's convolutions and poolings
+
+
+def layer_milliseconds(batch: int, steps: int, warmup: int = 5) -> dict:
+    """Median forward and backward ms of each convolution and pooling layer, and of the step.
+
+    Measured with ``torch.profiler`` inside ``steps`` training steps (Adam, float32) of
+    DeepConvNet on ``batch`` random images, on the threads torch has been given. Layers
+    are named as dlscratch names them (``Conv1`` ... ``Conv6``, ``Pool1`` ... ``Pool3``).
+    """
+    from torch.profiler import profile
+
+    step = training_step(deep_conv_net(), batch)
+    step_seconds(step, 0, warmup)
     with profile() as prof:
-        for _ in range(steps):
-            start = time.perf_counter()
-            step()
-            step_times.append(time.perf_counter() - start)
+        step_times = step_seconds(step, steps, 0)
     times: dict[str, list[float]] = {}
-    count = {"Conv": 0, "Pool": 0}
+    forward_count = {kind: 0 for kind in LAYERS}
+    backward_count = {kind: 0 for kind in LAYERS}
     for event in sorted(prof.events(), key=lambda e: e.time_range.start):
-        if event.name in FORWARD_OPS:
+        if event.name in FORWARD_OPS:  # runs from the first layer to the last
             kind = FORWARD_OPS[event.name]
-            index = count[kind] % (6 if kind == "Conv" else 3) + 1
-            count[kind] += 1
+            index = forward_count[kind] % LAYERS[kind] + 1
+            forward_count[kind] += 1
             times.setdefault(f"{kind}{index} forward", []).append(event.cpu_time_total)
         for node, kind in BACKWARD_OPS.items():
-            if event.name.endswith(f"evaluate_function: {node}"):
-                seen = sum(len(v) for k, v in times.items()
-                           if k.startswith(kind) and k.endswith("backward"))
-                layers = 6 if kind == "Conv" else 3
-                index = layers - seen % layers  # backward runs from the last layer
+            if event.name.endswith(f"evaluate_function: {node}"):  # from the last layer
+                index = LAYERS[kind] - backward_count[kind] % LAYERS[kind]
+                backward_count[kind] += 1
                 times.setdefault(f"{kind}{index} backward", []).append(event.cpu_time_total)
     result = {name: statistics.median(values) / 1e3 for name, values in times.items()}
     result["step"] = statistics.median(step_times) * 1e3
