@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_checks import assert_one_error_line, run
 
 from dlscratch import TwoLayerNet, __version__
 from dlscratch.cli import build_parser, main
@@ -25,13 +26,6 @@ COMMANDS = ["train", "evaluate", "predict", "export", "gradcheck", "compare-opti
 SMALL_RUN = ["--limit", "300", "--test-limit", "200", "--epochs", "3"]
 
 
-def run(capsys, *argv):
-    """``main(argv)`` in this process: ``(exit code, stdout, stderr)``."""
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def assert_png(path):
     assert path.is_file(), f"{path} was not written"
     assert path.read_bytes()[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
@@ -41,14 +35,6 @@ def assert_png(path):
 def wrote(out: str) -> list[str]:
     """The paths a command reported with 'wrote PATH'."""
     return [line[len("wrote "):] for line in out.splitlines() if line.startswith("wrote ")]
-
-
-def assert_one_error_line(err: str, *fragments: str):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one error line, got:\n{err}"
-    assert "error:" in lines[0] and "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
 
 
 @pytest.fixture(autouse=True)

@@ -61,6 +61,16 @@ def shots(tmp_path) -> Path:
     return folder
 
 
+def open_lab(browser, lab_url, tab=None):
+    """A 1280 x 900 page on the lab, on ``tab`` if given (the Draw tab otherwise)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(lab_url)
+    if tab is not None:
+        page.wait_for_selector("#testset-network option", state="attached")
+        page.click(f"button[data-tab='{tab}']")
+    return page
+
+
 def draw_seven(page) -> None:
     """Two strokes with the mouse, as a person draws a 7: the bar, then the slant."""
     box = page.locator("#board").bounding_box()
@@ -140,8 +150,7 @@ def test_an_uploaded_photo_of_a_digit_is_read(browser, lab_url, tmp_path):
     photo = Image.new("RGB", (600, 400), (235, 230, 220))  # grey paper, a 1 in blue ink
     ImageDraw.Draw(photo).line([(300, 60), (300, 340)], fill=(20, 30, 120), width=30)
     photo.save(tmp_path / "one.jpg")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(lab_url)
+    page = open_lab(browser, lab_url)
     page.wait_for_selector("#version:has-text('dlscratch')")
     page.set_input_files("#upload", str(tmp_path / "one.jpg"))
     page.wait_for_selector("#result-DeepConvNet", timeout=20_000)
@@ -151,10 +160,7 @@ def test_an_uploaded_photo_of_a_digit_is_read(browser, lab_url, tmp_path):
 
 
 def test_the_test_set_tab_shows_the_confusion_matrix_and_the_digits(browser, lab_url, shots):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(lab_url)
-    page.wait_for_selector("#testset-network option", state="attached")
-    page.click("button[data-tab='testset']")
+    page = open_lab(browser, lab_url, "testset")
     page.wait_for_selector("#confusion td", timeout=60_000)
     assert "test accuracy" in page.locator("#testset-summary").inner_text()
     assert page.locator("#confusion td").count() == 100
@@ -166,9 +172,7 @@ def test_the_test_set_tab_shows_the_confusion_matrix_and_the_digits(browser, lab
 
 
 def test_the_robustness_tab_draws_four_charts(browser, lab_url, shots):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(lab_url)
-    page.click("button[data-tab='robustness']")
+    page = open_lab(browser, lab_url, "robustness")
     page.click("#robustness-run")
     # 3 networks x 22 perturbed copies of 1,000 test images: seconds to a minute.
     page.wait_for_selector("#robustness-thickness", state="attached", timeout=300_000)
@@ -179,9 +183,7 @@ def test_the_robustness_tab_draws_four_charts(browser, lab_url, shots):
 
 
 def test_a_training_run_moves_its_curve(browser, lab_url, shots):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(lab_url)
-    page.click("button[data-tab='train']")
+    page = open_lab(browser, lab_url, "train")
     page.select_option("select[name=network]", "SimpleConvNet")
     page.fill("input[name=train_size]", "20000")
     page.fill("input[name=epochs]", "1")

@@ -18,6 +18,7 @@ import numpy as np
 import onnx
 import onnxruntime
 import pytest
+from cli_checks import assert_one_error_line, run
 
 from dlscratch import (
     DeepConvNet,
@@ -399,20 +400,6 @@ def test_plot_onnx_graph_draws_one_box_per_node_with_its_output_shape():
 
 # ---------------------------------------------------------------- dlscratch export
 
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_error_line(err: str, *fragments: str):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one error line, got:\n{err}"
-    assert "error:" in lines[0] and "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-
-
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
     """A MultiLayerNet with batch norm and dropout saved by ``dlscratch train --save``."""
@@ -426,7 +413,7 @@ def model_file(tmp_path_factory):
 
 def test_export_command_writes_a_saved_model(capsys, model_file, mnist, tmp_path):
     out_path = tmp_path / "multi.onnx"
-    code, out, err = run_cli(capsys, "export", str(model_file), str(out_path))
+    code, out, err = run(capsys, "export", str(model_file), str(out_path))
     assert code == 0, err
     size = out_path.stat().st_size
     assert out.splitlines() == [
@@ -440,7 +427,7 @@ def test_export_command_writes_a_saved_model(capsys, model_file, mnist, tmp_path
 def test_export_command_takes_a_pretrained_name_and_an_opset(capsys, monkeypatch, mnist,
                                                              tmp_path):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, "export", "deep_conv", "deep.onnx", "--opset", "13")
+    code, out, err = run(capsys, "export", "deep_conv", "deep.onnx", "--opset", "13")
     assert code == 0, err
     assert out.startswith("wrote deep.onnx: DeepConvNet from pretrained model 'deep_conv', "
                           "ONNX opset 13, ") and out.rstrip().endswith("kB")
@@ -451,9 +438,9 @@ def test_export_command_takes_a_pretrained_name_and_an_opset(capsys, monkeypatch
 
 
 def test_export_command_help_lists_it_with_examples(capsys):
-    code, out, _ = run_cli(capsys, "--help")
+    code, out, _ = run(capsys, "--help")
     assert code == 0 and "export" in out and "dlscratch export model.npz" in out
-    code, out, _ = run_cli(capsys, "export", "--help")
+    code, out, _ = run(capsys, "export", "--help")
     assert code == 0
     assert "dlscratch export" in out.split("examples:")[1]
     assert f"default: {DEFAULT_OPSET}" in out and 'pip install "dlscratch[onnx]"' in out
@@ -461,20 +448,22 @@ def test_export_command_help_lists_it_with_examples(capsys):
 
 def test_export_command_errors(capsys, monkeypatch, tmp_path, model_file):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run_cli(capsys, "export", "missing.npz", "out.onnx")
+    code, _, err = run(capsys, "export", "missing.npz", "out.onnx")
     assert code == 2
     assert_one_error_line(err, "missing.npz", "neither a model file nor a pretrained model")
 
     (tmp_path / "notes.txt").write_text("not a model")
-    code, _, err = run_cli(capsys, "export", "notes.txt", "out.onnx")
+    code, _, err = run(capsys, "export", "notes.txt", "out.onnx")
     assert code == 1
     assert_one_error_line(err, "notes.txt", "not an .npz file")
 
-    code, _, err = run_cli(capsys, "export", str(model_file), "model.npz")
-    assert code == 2
-    assert_one_error_line(err, "ending in .onnx")
+    for out in ("model.npz", ".onnx"):  # ".onnx" alone would be a hidden file
+        code, _, err = run(capsys, "export", str(model_file), out)
+        assert code == 2
+        assert_one_error_line(err, "ending in .onnx")
+    assert not (tmp_path / ".onnx").exists()
 
-    code, _, err = run_cli(capsys, "export", str(model_file), "out.onnx", "--opset", "12")
+    code, _, err = run(capsys, "export", str(model_file), "out.onnx", "--opset", "12")
     assert code == 2
     assert_one_error_line(err, "--opset 12")
     assert not (tmp_path / "out.onnx").exists()
@@ -483,13 +472,13 @@ def test_export_command_errors(capsys, monkeypatch, tmp_path, model_file):
 def test_export_command_keeps_an_existing_file_when_it_fails(capsys, monkeypatch, tmp_path):
     out_path = tmp_path / "net.onnx"
     out_path.write_bytes(b"the previous export")
-    code, _, err = run_cli(capsys, "export", "simple_conv", str(out_path), "--opset", "999")
+    code, _, err = run(capsys, "export", "simple_conv", str(out_path), "--opset", "999")
     assert code == 1
     assert_one_error_line(err, "opset must be from 13 to", "got 999")
     assert out_path.read_bytes() == b"the previous export"
 
     monkeypatch.setitem(sys.modules, "onnx", None)
-    code, _, err = run_cli(capsys, "export", "simple_conv", str(out_path))
+    code, _, err = run(capsys, "export", "simple_conv", str(out_path))
     assert code == 1
     assert_one_error_line(err, 'pip install "dlscratch[onnx]"')
     assert out_path.read_bytes() == b"the previous export"
