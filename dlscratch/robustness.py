@@ -25,6 +25,8 @@ networks over a range of levels, on the same perturbed images for every network;
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy import ndimage
 
@@ -43,9 +45,20 @@ DEFAULT_LEVELS = {"noise": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
                   "thickness": (0, 1, 2, 3)}
 
 
+def _kind(kind) -> str:
+    """``kind`` if it is one of :data:`PERTURBATIONS`, else a ValueError naming them."""
+    if not isinstance(kind, str) or kind not in PERTURBATIONS:
+        raise ValueError(f"kind must be one of {sorted(PERTURBATIONS)}, got {kind!r}")
+    return kind
+
+
 def _images(images) -> np.ndarray:
     """``images`` as a (N, 28, 28)-like float array; (N, 784) and (N, 1, H, W) work too."""
-    array = np.asarray(images, dtype=np.float64)
+    array = np.asarray(images)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"images must be an array of grey levels (numbers), got dtype "
+                        f"{array.dtype}")
+    array = array.astype(np.float64, copy=False)
     if array.ndim == 2 and array.shape[1] == 784:
         array = array.reshape(-1, 28, 28)
     elif array.ndim == 4 and array.shape[1] == 1:
@@ -68,11 +81,10 @@ def perturb(images, kind: str, level: float, seed=0) -> np.ndarray:
 
     Returns
     -------
-    (N, H, W) float64 array in [0, 1]
+    (N, H, W) float64 array, in [0, 1] when the images are (noise is clipped to it)
     """
     x = _images(images)
-    if kind not in PERTURBATIONS:
-        raise ValueError(f"kind must be one of {sorted(PERTURBATIONS)}, got {kind!r}")
+    kind = _kind(kind)
     at_least = 0 if kind in ("noise", "thickness") else None  # no negative noise or dilation
     level = finite_number(f"the level of {kind!r}", level, minimum=at_least)
     if level == 0:
@@ -114,17 +126,25 @@ def robustness_curves(networks: dict, images, labels, kind: str, levels=None, se
     -------
     dict name -> list of accuracies, one per level (and the key ``"levels"``)
     """
+    if not isinstance(networks, Mapping):
+        raise TypeError(f"networks must be a dict name -> network, got "
+                        f"{type(networks).__name__}")
     if not networks:
         raise ValueError("networks must name at least one network")
-    if kind not in PERTURBATIONS:
-        raise ValueError(f"kind must be one of {sorted(PERTURBATIONS)}, got {kind!r}")
-    levels = list(DEFAULT_LEVELS[kind] if levels is None else levels)
+    for name, net in networks.items():
+        if not (hasattr(net, "accuracy") and hasattr(net, "input_shape")):
+            raise TypeError(f"networks[{name!r}] must be a network (with accuracy() and "
+                            f"input_shape), got {type(net).__name__}")
+    kind = _kind(kind)
+    levels = _levels(DEFAULT_LEVELS[kind] if levels is None else levels)
     x = _images(images)
+    if len(x) == 0:
+        raise ValueError("images must hold at least one image, got none")
     t = np.asarray(labels)
     if t.shape != (len(x),):
         raise ValueError(f"labels must be ({len(x)},) to match the images, got shape {t.shape}")
     for name, net in networks.items():
-        if net.input_size != x[0].size:
+        if int(np.prod(net.input_shape)) != x[0].size:
             raise ValueError(f"network {name!r} takes inputs of shape {net.input_shape}, "
                              f"but the images are {x.shape[1:]}")
     curves: dict[str, list[float]] = {"levels": [float(v) for v in levels]}
@@ -136,6 +156,16 @@ def robustness_curves(networks: dict, images, labels, kind: str, levels=None, se
             batch = changed.reshape(len(changed), *net.input_shape)
             curves[name].append(float(net.accuracy(batch, t, batch_size=batch_size)))
     return curves
+
+
+def _levels(levels) -> list[float]:
+    """``levels`` as a non-empty list of finite numbers (ValueError/TypeError otherwise)."""
+    if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+        raise TypeError(f"levels must be a sequence of numbers, got {levels!r}")
+    levels = [finite_number(f"levels[{i}]", level) for i, level in enumerate(levels)]
+    if not levels:
+        raise ValueError("levels must hold at least one level, got none")
+    return levels
 
 
 def plot_robustness(curves_by_kind: dict[str, dict], title: str | None = None):
@@ -153,6 +183,18 @@ def plot_robustness(curves_by_kind: dict[str, dict], title: str | None = None):
 
     from dlscratch.plotting._figure import PAGE_WIDTH
 
+    if not isinstance(curves_by_kind, Mapping) or not curves_by_kind:
+        raise ValueError("curves_by_kind must be a non-empty dict kind -> curves (the "
+                         f"results of robustness_curves), got {curves_by_kind!r}")
+    for kind, curves in curves_by_kind.items():
+        _kind(kind)
+        if not isinstance(curves, Mapping) or "levels" not in curves:
+            raise ValueError(f"curves_by_kind[{kind!r}] must be a result of "
+                             f"robustness_curves, with a 'levels' key")
+        for name, accuracies in curves.items():
+            if len(accuracies) != len(curves["levels"]):
+                raise ValueError(f"curves_by_kind[{kind!r}][{name!r}] has {len(accuracies)} "
+                                 f"values for {len(curves['levels'])} levels")
     kinds = list(curves_by_kind)
     fig = Figure(figsize=(min(PAGE_WIDTH, 3.2 * len(kinds)), 3.0), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(kinds), sharey=True))

@@ -332,9 +332,25 @@ def test_only_this_machines_page_is_answered(server):
 
 
 def test_network_names_must_be_strings(lab):
-    with pytest.raises(ApiError, match="named by a string") as error:
-        lab.inside({"png": SEVEN, "network": ["SimpleConvNet"]})
-    assert error.value.status == 400
+    for ask in (lambda: lab.inside({"png": SEVEN, "network": ["SimpleConvNet"]}),
+                lambda: lab.test_set(["SimpleConvNet"]),
+                lambda: lab.digits(["SimpleConvNet"], "4", "9")):
+        with pytest.raises(ApiError, match="named by a string") as error:
+            ask()
+        assert error.value.status == 400
+
+
+@pytest.mark.parametrize("ask, status, message", [
+    (lambda lab: lab.robustness(["noise"]), 400, r"kind must be one of .*\['noise'\]"),
+    (lambda lab: lab.train_control("bogus"), 404, "unknown action 'bogus'; expected pause"),
+    (lambda lab: lab.train_control(["stop"]), 404, "unknown action"),
+    (lambda lab: lab.train_status("abc"), 400, "since must be a whole number >= 0, got 'abc'"),
+    (lambda lab: lab.train_status(1.5), 400, "got 1.5"),
+])
+def test_other_bad_arguments_are_api_errors_naming_the_value(lab, ask, status, message):
+    with pytest.raises(ApiError, match=message) as error:
+        ask(lab)
+    assert error.value.status == status
 
 
 def test_every_endpoint_over_http(server):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cli_checks import assert_one_error_line, run
 from scipy import ndimage
 
 from dlscratch import SimpleConvNet, TwoLayerNet
@@ -75,6 +76,40 @@ def test_bad_arguments_are_named():
         robustness_curves({"n": TwoLayerNet(784, 5, 10)}, np.zeros((2, 32, 32)), [1, 2], "noise")
     with pytest.raises(ValueError, match="at least one network"):
         robustness_curves({}, x, [1, 2], "noise")
+    net = {"n": TwoLayerNet(784, 5, 10)}
+    with pytest.raises(ValueError, match=r"kind must be one of .*got \['noise'\]"):
+        perturb(x, ["noise"], 0.1)
+    with pytest.raises(TypeError, match="images must be an array of grey levels"):
+        perturb([["a"] * 28] * 28, "noise", 0.1)
+    with pytest.raises(TypeError, match="images must be an array of grey levels"):
+        perturb(np.full((1, 28, 28), None), "noise", 0.1)  # not 784 silent NaNs
+    with pytest.raises(ValueError, match="at least one image"):
+        robustness_curves(net, np.zeros((0, 28, 28)), [], "noise")
+    with pytest.raises(TypeError, match="dict name -> network, got list"):
+        robustness_curves([net["n"]], x, [1, 2], "noise")
+    with pytest.raises(TypeError, match=r"networks\['n'\] must be a network"):
+        robustness_curves({"n": 3}, x, [1, 2], "noise")
+    with pytest.raises(TypeError, match="levels must be a sequence of numbers, got 0.1"):
+        robustness_curves(net, x, [1, 2], "noise", levels=0.1)
+    with pytest.raises(TypeError, match="levels must be a sequence of numbers, got 'ab'"):
+        robustness_curves(net, x, [1, 2], "noise", levels="ab")
+    with pytest.raises(TypeError, match=r"levels\[1\] must be a number"):
+        robustness_curves(net, x, [1, 2], "noise", levels=[0, "a"])
+    with pytest.raises(ValueError, match="at least one level"):
+        robustness_curves(net, x, [1, 2], "noise", levels=[])
+
+
+@pytest.mark.parametrize("curves_by_kind, message", [
+    ({}, "non-empty dict"),
+    (None, "non-empty dict"),
+    ({"blur": {"levels": [0], "n": [1.0]}}, "kind must be one of"),
+    ({"noise": [0.1, 0.2]}, "with a 'levels' key"),
+    ({"noise": {"n": [1.0, 0.5]}}, "with a 'levels' key"),
+    ({"noise": {"levels": [0, 1], "n": [1.0]}}, r"\['n'\] has 1 values for 2 levels"),
+])
+def test_plot_robustness_names_what_is_wrong_with_its_curves(curves_by_kind, message):
+    with pytest.raises(ValueError, match=message):
+        plot_robustness(curves_by_kind)
 
 
 def test_curves_are_the_accuracies_on_the_perturbed_images(test_images):
@@ -103,3 +138,9 @@ def test_the_command_prints_the_same_numbers(capsys, tmp_path, test_images):
     row = next(line.split() for line in out.splitlines() if line.startswith("  simple_conv"))
     assert [float(v) for v in row[1:]] == [round(acc, 4) for acc in curves["simple_conv"]]
     assert out_file.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_bad_out_is_refused_before_anything_is_measured(capsys, tmp_path):
+    code, out, err = run(capsys, "robustness", "simple_conv", "--out", str(tmp_path / "r.txt"))
+    assert code == 2 and out == ""  # no table: nothing was measured
+    assert_one_error_line(err, ".txt is not a format the figures are written in")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dlscratch.cli.common import CommandError, UsageError, add_command, positive_int
 from dlscratch.cli.models import add_model_argument, load_model, model_name
 from dlscratch.onnx_export import DEFAULT_OPSET, MIN_OPSET
@@ -35,7 +37,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Export the model ``args.params`` to ``args.out``; return the exit code (0)."""
-    if not args.out.endswith(".onnx"):
+    if Path(args.out).suffix != ".onnx":  # a bare ".onnx" has no suffix: a hidden file
         # Also keeps 'dlscratch export OUT.onnx model.npz' from overwriting the model.
         raise UsageError(f"OUT must be a file name ending in .onnx, got {args.out!r}")
     if args.opset < MIN_OPSET:

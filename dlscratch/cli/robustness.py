@@ -50,6 +50,8 @@ def run(args) -> int:
     """Print the accuracy table for every model and perturbation; return 0."""
     from dlscratch.robustness import DEFAULT_LEVELS, plot_robustness, robustness_curves
 
+    # A bad --out is an error before the minutes of measuring, not after.
+    path, = output_paths(args.out, ["robustness.png"]) if args.out else (None,)
     sources = args.models or ["two_layer", "simple_conv", "deep_conv"]
     networks = {}
     for source in sources:
@@ -66,8 +68,7 @@ def run(args) -> int:
         print(f"\n{kind:<{width}}" + "".join(f"{level:>8g}" for level in curves["levels"]))
         for name in networks:
             print(f"  {name:<{width - 2}}" + "".join(f"{acc:>8.4f}" for acc in curves[name]))
-    if args.out:
-        path, = output_paths(args.out, ["robustness.png"])
+    if path is not None:
         write_figure(plot_robustness(results, title=f"Test accuracy on {len(t_test):,} "
                                                      "changed test images"), path)
     return 0

@@ -127,6 +127,12 @@ class _Pool:
                 self.idle.append(network)
 
 
+def _check_name(name) -> None:
+    """A network name must be a string (before it is looked up in any cache)."""
+    if not isinstance(name, str):
+        raise ApiError(400, f"a network is named by a string, got {name!r}")
+
+
 class Lab:
     """The lab's state: the networks, the MNIST test set, the training run.
 
@@ -172,8 +178,7 @@ class Lab:
         A shipped network comes from its pool; 'yours' is a new copy of the training
         run's last parameters. An unknown name is an ApiError 404 naming the known ones.
         """
-        if not isinstance(name, str):
-            raise ApiError(400, f"a network is named by a string, got {name!r}")
+        _check_name(name)
         if name not in self.names():
             raise ApiError(404, f"unknown network {name!r}; expected one of {self.names()}")
         if name == YOURS:
@@ -231,6 +236,7 @@ class Lab:
     def test_set(self, name) -> dict:
         """``GET /api/testset?network=NAME``: accuracy, per-class accuracy, the confusion
         matrix and the misclassified test images (indices, label, prediction, probability)."""
+        _check_name(name)
         if name != YOURS and name in self._reports:
             return self._reports[name]
         from dlscratch.plotting import confusion_matrix
@@ -263,6 +269,7 @@ class Lab:
         """``GET /api/digits?network=NAME&label=I&predicted=J``: the test images of digit I
         that the network classified as J (at most :data:`MAX_DIGITS`), as 28x28 lists."""
         label, predicted = _digit("label", label), _digit("predicted", predicted)
+        _check_name(name)
         if name == YOURS or name not in self._predicted:
             self.test_set(name)
         (_, _), (x, t) = self.data()
@@ -276,7 +283,7 @@ class Lab:
         one perturbation of :mod:`dlscratch.robustness`, on the first 1,000 test images."""
         from dlscratch.robustness import PERTURBATIONS, robustness_curves
 
-        if kind not in PERTURBATIONS:
+        if not isinstance(kind, str) or kind not in PERTURBATIONS:
             raise ApiError(400, f"kind must be one of {sorted(PERTURBATIONS)}, got {kind!r}")
         with self._lock:
             if kind in self._robustness:
@@ -313,21 +320,24 @@ class Lab:
 
     def train_control(self, action: str) -> dict:
         """``POST /api/train/pause``, ``/resume`` or ``/stop``."""
+        if action not in ("pause", "resume", "stop"):
+            raise ApiError(404, f"unknown action {action!r}; expected pause, resume or stop")
         run = self.run
         if run is None or not run.active:
             raise ApiError(409, "no training run is active")
-        {"pause": run.pause, "resume": run.resume, "stop": run.stop}[action]()
+        getattr(run, action)()
         return {"action": action}
 
     def train_status(self, since=0) -> dict:
         """``GET /api/train/status?since=K``: state, curves (losses from step K on) and
         the first layer's weights."""
+        given = since
         try:
             since = int(since)
         except (TypeError, ValueError):
             since = -1
-        if since < 0:
-            raise ApiError(400, f"since must be a whole number >= 0, got {since!r}")
+        if since < 0 or (isinstance(given, float) and not given.is_integer()):
+            raise ApiError(400, f"since must be a whole number >= 0, got {given!r}")
         run = self.run
         if run is None:
             return {"state": "none"}
